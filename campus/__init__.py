@@ -1,0 +1,78 @@
+"""Campus: a virtual competence campus (Flask application factory)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from campus.config import REPO_ROOT
+from campus.config import default_config
+from campus.config import environment_config
+from campus.config import stored_secret_key
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults → instance/config.py → CAMPUS_* environment → `config`."""
+    app = Flask(__name__, instance_relative_config=True)
+    instance_path = Path(app.instance_path)
+    app.config.from_mapping(default_config(instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_mapping(environment_config())
+    if config:
+        app.config.from_mapping(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = stored_secret_key(instance_path)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        instance_path.mkdir(parents=True, exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    from campus import errors
+    from campus import templating
+
+    errors.init_app(app)
+    templating.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from campus.extensions import babel
+    from campus.extensions import csrf
+    from campus.extensions import db
+    from campus.extensions import login_manager
+    from campus.extensions import migrate
+    from campus.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(REPO_ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+
+    from flask_babel import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Please log in to see this page.")
+
+    from campus.auth import models as auth_models  # noqa: F401  (registers user_loader)
+    from campus.paths import models as paths_models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from campus.auth.cli import auth_cli
+    from campus.auth.views import bp as auth_bp
+    from campus.manage.cli import manage_cli
+    from campus.manage.views import bp as manage_bp
+    from campus.paths.cli import content_cli
+    from campus.paths.views import bp as paths_bp
+
+    app.register_blueprint(paths_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(manage_bp)
+    app.cli.add_command(content_cli)
+    app.cli.add_command(auth_cli)
+    app.cli.add_command(manage_cli)

@@ -1,0 +1,102 @@
+"""Organisations, users and their roles."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import UTC
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from campus.extensions import db
+from campus.extensions import login_manager
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(enum.StrEnum):
+    LEARNER = "learner"
+    TUTOR_TEACHER = "tutor_teacher"
+    REGIONAL_DEVELOPER = "regional_developer"
+    REVIEWER = "reviewer"
+    ORG_ADMIN = "org_admin"
+    ADMIN = "admin"
+
+
+class OrganisationKind(enum.StrEnum):
+    EDUCATION_PROVIDER = "education_provider"
+    MUNICIPALITY = "municipality"
+    OTHER = "other"
+
+
+class Organisation(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32), default=OrganisationKind.EDUCATION_PROVIDER.value)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="organisation")
+
+
+class UserRole(db.Model):
+    """One row per extra role; every user is a learner without a row."""
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    locale: Mapped[str | None] = mapped_column(String(8))
+    # Flask-Login's id; rotated on password change so that other sessions end.
+    session_token: Mapped[str] = mapped_column(
+        String(64), unique=True, default=lambda: secrets.token_urlsafe(32)
+    )
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="users")
+    role_rows: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by=UserRole.role
+    )
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    @property
+    def is_active(self) -> bool:
+        return self.is_active_account
+
+    @property
+    def roles(self) -> set[Role]:
+        return {Role.LEARNER} | {Role(row.role) for row in self.role_rows}
+
+    def has_role(self, *roles: Role) -> bool:
+        """Admins hold every role."""
+        held = self.roles
+        return Role.ADMIN in held or any(role in held for role in roles)
+
+    def can_manage_organisation(self, organisation_id: int) -> bool:
+        if Role.ADMIN in self.roles:
+            return True
+        return Role.ORG_ADMIN in self.roles and self.organisation_id == organisation_id
+
+
+@login_manager.user_loader
+def load_user(session_token: str) -> User | None:
+    return db.session.execute(
+        db.select(User).where(User.session_token == session_token, User.is_active_account.is_(True))
+    ).scalar_one_or_none()

@@ -1,0 +1,132 @@
+"""Log in, log out, register, account settings and language choice."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_login import login_required
+from flask_login import login_user
+from flask_login import logout_user
+
+from campus.auth import services
+from campus.auth.forms import ChangePasswordForm
+from campus.auth.forms import LanguageForm
+from campus.auth.forms import LoginForm
+from campus.auth.forms import RegisterForm
+from campus.auth.models import Organisation
+from campus.config import LANGUAGES
+from campus.extensions import db
+from campus.i18n import current_language
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site relative paths are followed after login (no open redirect)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("paths.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("paths.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            flash(_("The e-mail address or password is not correct."), "error")
+            return render_template("auth/login.html", form=form), 401
+        login_user(user)
+        session.pop("locale", None)
+        return redirect(safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("paths.catalogue"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if not current_app.config["ALLOW_REGISTRATION"]:
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("paths.dashboard"))
+    form = RegisterForm()
+    organisations = services.list_organisations()
+    form.organisation.choices = [(org.id, org.name) for org in organisations]
+    if not organisations:
+        flash(_("No organisations exist yet. Ask an administrator to create yours."), "error")
+    if form.validate_on_submit():
+        organisation = db.get_or_404(Organisation, form.organisation.data)
+        try:
+            user = services.register_user(
+                form.email.data, form.name.data, form.password.data, organisation, current_language()
+            )
+        except services.AccountError as error:
+            flash(str(error), "error")
+            return render_template("auth/register.html", form=form), 400
+        db.session.commit()
+        login_user(user)
+        flash(_("Welcome to the campus!"), "success")
+        return redirect(url_for("paths.dashboard"))
+    status = 400 if form.errors else 200
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    password_form = ChangePasswordForm(prefix="password")
+    language_form = LanguageForm(language=current_user.locale or current_language())
+    if password_form.submit.data and password_form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user, password_form.current_password.data, password_form.new_password.data
+            )
+        except services.AccountError as error:
+            flash(str(error), "error")
+            return render_template(
+                "auth/account.html", password_form=password_form, language_form=language_form
+            ), 400
+        db.session.commit()
+        login_user(current_user)  # keep this session alive with the rotated token
+        flash(_("Your password has been changed. Other sessions were logged out."), "success")
+        return redirect(url_for("auth.account"))
+    status = 400 if password_form.errors else 200
+    return render_template(
+        "auth/account.html", password_form=password_form, language_form=language_form
+    ), status
+
+
+@bp.post("/language")
+def set_language():
+    """Change the UI language: saved on the account, or in the session for visitors."""
+    form = LanguageForm()
+    language = form.language.data
+    if not form.validate_on_submit() or language not in LANGUAGES:
+        abort(400)
+    if current_user.is_authenticated:
+        services.set_locale(current_user, language)
+        db.session.commit()
+    else:
+        session["locale"] = language
+    return redirect(safe_next(request.form.get("next")))

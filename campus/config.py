@@ -1,0 +1,72 @@
+"""Configuration: defaults, then the environment (CAMPUS_*), then a mapping passed by tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+LANGUAGES = ("fi", "sv", "en")
+DEFAULT_LOCALE = "fi"
+
+
+def default_config(instance_path: Path) -> dict[str, object]:
+    """Safe defaults; every key the app reads is listed here."""
+    return {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance_path / 'campus.sqlite'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "CONTENT_DIR": str(REPO_ROOT / "content"),
+        "UPLOAD_DIR": str(instance_path / "uploads"),
+        # Whole request body; evidence files are checked against EVIDENCE_MAX_BYTES too.
+        "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+        "EVIDENCE_MAX_BYTES": 10 * 1024 * 1024,
+        "EVIDENCE_EXTENSIONS": ["pdf", "png", "jpg", "jpeg", "txt", "md", "odt", "ods", "odp",
+                                "docx", "xlsx", "pptx"],
+        "BABEL_DEFAULT_LOCALE": DEFAULT_LOCALE,
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+        "LANGUAGES": list(LANGUAGES),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "ALLOW_REGISTRATION": True,
+    }
+
+
+def environment_config() -> dict[str, object]:
+    """Read CAMPUS_* variables that operators set."""
+    config: dict[str, object] = {}
+    if url := os.environ.get("CAMPUS_DATABASE_URL"):
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url.removeprefix("postgres://")
+        config["SQLALCHEMY_DATABASE_URI"] = url
+    if key := os.environ.get("CAMPUS_SECRET_KEY"):
+        config["SECRET_KEY"] = key
+    if content := os.environ.get("CAMPUS_CONTENT_DIR"):
+        config["CONTENT_DIR"] = content
+    if os.environ.get("CAMPUS_HTTPS", "").lower() in {"1", "true", "yes"}:
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
+        config["PREFERRED_URL_SCHEME"] = "https"
+    if os.environ.get("CAMPUS_ALLOW_REGISTRATION", "").lower() in {"0", "false", "no"}:
+        config["ALLOW_REGISTRATION"] = False
+    return config
+
+
+def stored_secret_key(instance_path: Path) -> str:
+    """Return the secret key kept in the instance folder, creating it on first run.
+
+    Generated keys are written with mode 0600 so that only the service account reads them.
+    """
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

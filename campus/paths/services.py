@@ -1,0 +1,434 @@
+"""Catalogue, enrolment, completion and progress. Services flush; the caller commits."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit
+
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from campus.auth.models import User
+from campus.extensions import db
+from campus.paths.activities import QuizGrade
+from campus.paths.activities import grade_quiz
+from campus.paths.activities import reflection_is_long_enough
+from campus.paths.models import Completion
+from campus.paths.models import CompletionSource
+from campus.paths.models import Enrollment
+from campus.paths.models import EvidenceSubmission
+from campus.paths.models import LearningPath
+from campus.paths.models import Module
+from campus.paths.models import ModuleKind
+from campus.paths.models import PathCompletion
+from campus.paths.models import QuizAttempt
+from campus.paths.models import ReflectionAnswer
+from campus.paths.models import Theme
+from campus.signals import module_completed
+from campus.signals import path_completed
+
+
+class ActivityError(Exception):
+    """A submission the learner can correct; the message is shown to them."""
+
+
+@dataclass
+class CompletionResult:
+    completion: Completion
+    created: bool
+    path_completion: PathCompletion | None = None
+
+
+@dataclass
+class PathProgress:
+    path: LearningPath
+    enrolled: bool
+    done_module_ids: set[int]
+    completed_at: datetime | None
+    required_total: int
+    required_done: int
+    next_module: Module | None
+    missing_prerequisites: list[LearningPath] = field(default_factory=list)
+
+    @property
+    def percent(self) -> int:
+        if not self.required_total:
+            return 0
+        return int(100 * self.required_done / self.required_total)
+
+    @property
+    def is_complete(self) -> bool:
+        return self.completed_at is not None
+
+
+# --- catalogue -----------------------------------------------------------------------------
+
+def list_themes() -> list[Theme]:
+    return list(
+        db.session.execute(
+            db.select(Theme).where(Theme.is_retired.is_(False)).order_by(Theme.position)
+        ).scalars()
+    )
+
+
+def active_paths(theme: Theme, audience: str | None = None) -> list[LearningPath]:
+    return [
+        path
+        for path in theme.paths
+        if not path.is_retired and (audience is None or audience in path.audience)
+    ]
+
+
+def get_path(slug: str) -> LearningPath | None:
+    return db.session.execute(
+        db.select(LearningPath).where(LearningPath.slug == slug, LearningPath.is_retired.is_(False))
+    ).scalar_one_or_none()
+
+
+def get_module(path: LearningPath, slug: str) -> Module | None:
+    return next((m for m in path.active_modules if m.slug == slug), None)
+
+
+# --- enrolment and progress ----------------------------------------------------------------
+
+def completed_path_ids(user: User) -> set[int]:
+    return set(
+        db.session.execute(
+            db.select(PathCompletion.path_id).where(PathCompletion.user_id == user.id)
+        ).scalars()
+    )
+
+
+def missing_prerequisites(user: User, path: LearningPath) -> list[LearningPath]:
+    done = completed_path_ids(user)
+    return [required for required in path.prerequisites if required.id not in done]
+
+
+def find_enrollment(user: User, path: LearningPath) -> Enrollment | None:
+    return db.session.execute(
+        db.select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.path_id == path.id)
+    ).scalar_one_or_none()
+
+
+def enroll(user: User, path: LearningPath, now: datetime) -> Enrollment:
+    """Enrol once; raises ActivityError while prerequisites are missing."""
+    enrollment = find_enrollment(user, path)
+    if enrollment is not None:
+        return enrollment
+    missing = missing_prerequisites(user, path)
+    if missing:
+        from campus.i18n import pick
+
+        names = ", ".join(pick(p.title) for p in missing)
+        raise ActivityError(_("Complete these paths first: %(paths)s", paths=names))
+    enrollment = Enrollment(user_id=user.id, path_id=path.id, enrolled_at=now)
+    db.session.add(enrollment)
+    db.session.flush()
+    return enrollment
+
+
+def done_module_ids(user: User, module_ids: list[int]) -> set[int]:
+    if not module_ids:
+        return set()
+    return set(
+        db.session.execute(
+            db.select(Completion.module_id).where(
+                Completion.user_id == user.id, Completion.module_id.in_(module_ids)
+            )
+        ).scalars()
+    )
+
+
+def path_progress(user: User | None, path: LearningPath) -> PathProgress:
+    modules = path.active_modules
+    if user is None or not getattr(user, "is_authenticated", True):
+        required = [m for m in modules if m.is_required]
+        return PathProgress(path, False, set(), None, len(required), 0, modules[0] if modules else None)
+    done = done_module_ids(user, [m.id for m in modules])
+    required = [m for m in modules if m.is_required]
+    completion = db.session.execute(
+        db.select(PathCompletion).where(
+            PathCompletion.user_id == user.id, PathCompletion.path_id == path.id
+        )
+    ).scalar_one_or_none()
+    next_module = next((m for m in modules if m.id not in done), None)
+    return PathProgress(
+        path=path,
+        enrolled=find_enrollment(user, path) is not None,
+        done_module_ids=done,
+        completed_at=completion.completed_at if completion else None,
+        required_total=len(required),
+        required_done=sum(1 for m in required if m.id in done),
+        next_module=next_module,
+        missing_prerequisites=missing_prerequisites(user, path),
+    )
+
+
+def my_paths(user: User) -> list[PathProgress]:
+    """Progress on every enrolled path that is still offered, newest enrolment first."""
+    enrollments = db.session.execute(
+        db.select(Enrollment)
+        .join(LearningPath)
+        .where(Enrollment.user_id == user.id, LearningPath.is_retired.is_(False))
+        .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc())
+    ).scalars()
+    return [path_progress(user, enrollment.path) for enrollment in enrollments]
+
+
+# --- completion ----------------------------------------------------------------------------
+
+def complete_module(
+    user: User,
+    module: Module,
+    source: CompletionSource,
+    now: datetime,
+    score: float | None = None,
+) -> CompletionResult:
+    """Record that `user` completed `module` (once), and complete its path when it is the last.
+
+    Idempotent: a second call returns the first completion. A concurrent duplicate insert is
+    caught inside a savepoint so the surrounding transaction survives.
+    """
+    existing = _find_completion(user, module)
+    if existing is not None:
+        return CompletionResult(existing, created=False)
+    completion = Completion(
+        user_id=user.id, module_id=module.id, completed_at=now, score=score, source=source.value
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(completion)
+    except IntegrityError:
+        existing = _find_completion(user, module)
+        assert existing is not None
+        return CompletionResult(existing, created=False)
+    if find_enrollment(user, module.path) is None:
+        db.session.add(Enrollment(user_id=user.id, path_id=module.path_id, enrolled_at=now))
+        db.session.flush()
+    module_completed.send(module, user=user, completion=completion)
+    result = CompletionResult(completion, created=True)
+    result.path_completion = _complete_path_if_done(user, module.path, now)
+    return result
+
+
+def _find_completion(user: User, module: Module) -> Completion | None:
+    return db.session.execute(
+        db.select(Completion).where(Completion.user_id == user.id, Completion.module_id == module.id)
+    ).scalar_one_or_none()
+
+
+def _complete_path_if_done(user: User, path: LearningPath, now: datetime) -> PathCompletion | None:
+    required_ids = [m.id for m in path.required_modules]
+    if not required_ids or done_module_ids(user, required_ids) != set(required_ids):
+        return None
+    exists = db.session.execute(
+        db.select(PathCompletion).where(
+            PathCompletion.user_id == user.id, PathCompletion.path_id == path.id
+        )
+    ).scalar_one_or_none()
+    if exists is not None:
+        return None
+    path_completion = PathCompletion(user_id=user.id, path_id=path.id, completed_at=now)
+    db.session.add(path_completion)
+    db.session.flush()
+    path_completed.send(path, user=user, path_completion=path_completion)
+    return path_completion
+
+
+def mark_read(user: User, module: Module, now: datetime) -> CompletionResult:
+    if module.kind != ModuleKind.READ:
+        raise ActivityError(_("This module is not completed by marking it as read."))
+    return complete_module(user, module, CompletionSource.SELF, now)
+
+
+def quiz_attempts(user: User, module: Module) -> list[QuizAttempt]:
+    return list(
+        db.session.execute(
+            db.select(QuizAttempt)
+            .where(QuizAttempt.user_id == user.id, QuizAttempt.module_id == module.id)
+            .order_by(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc())
+        ).scalars()
+    )
+
+
+def attempts_left(user: User, module: Module) -> int | None:
+    """None means unlimited."""
+    limit = module.settings.get("max_attempts", 0)
+    if not limit:
+        return None
+    return max(0, limit - len(quiz_attempts(user, module)))
+
+
+def submit_quiz(
+    user: User, module: Module, answers: Mapping[str, list[str]], now: datetime
+) -> tuple[QuizAttempt, QuizGrade, CompletionResult | None]:
+    """Grade on the server, store the attempt, complete the module when it passes."""
+    if module.kind != ModuleKind.QUIZ:
+        raise ActivityError(_("This module is not a quiz."))
+    if attempts_left(user, module) == 0:
+        raise ActivityError(_("You have used all attempts for this quiz."))
+    unanswered = [q for q in module.settings["questions"] if not answers.get(q["id"])]
+    if unanswered:
+        raise ActivityError(_("Please answer every question before submitting."))
+    grade = grade_quiz(module.settings, answers)
+    attempt = QuizAttempt(
+        user_id=user.id,
+        module_id=module.id,
+        answers={key: list(value) for key, value in answers.items()},
+        correct=grade.correct,
+        total=grade.total,
+        score=grade.score,
+        passed=grade.passed,
+        submitted_at=now,
+    )
+    db.session.add(attempt)
+    db.session.flush()
+    result = None
+    if grade.passed:
+        result = complete_module(user, module, CompletionSource.QUIZ, now, score=grade.score)
+    return attempt, grade, result
+
+
+def latest_reflection(user: User, module: Module) -> ReflectionAnswer | None:
+    return db.session.execute(
+        db.select(ReflectionAnswer)
+        .where(ReflectionAnswer.user_id == user.id, ReflectionAnswer.module_id == module.id)
+        .order_by(ReflectionAnswer.submitted_at.desc(), ReflectionAnswer.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+MAX_REFLECTION_LENGTH = 20_000
+
+
+def submit_reflection(
+    user: User, module: Module, text: str, now: datetime
+) -> tuple[ReflectionAnswer, CompletionResult]:
+    """Keep every version of the answer; the first long-enough one completes the module."""
+    if module.kind != ModuleKind.REFLECTION:
+        raise ActivityError(_("This module does not take a reflection."))
+    text = text.strip()
+    if not reflection_is_long_enough(module.settings, text):
+        raise ActivityError(
+            _(
+                "Your reflection is %(length)d characters long; at least %(minimum)d are needed.",
+                length=len(text),
+                minimum=module.settings["min_length"],
+            )
+        )
+    if len(text) > MAX_REFLECTION_LENGTH:
+        raise ActivityError(
+            _("Your reflection is too long (at most %(maximum)d characters).", maximum=MAX_REFLECTION_LENGTH)
+        )
+    answer = ReflectionAnswer(user_id=user.id, module_id=module.id, text=text, submitted_at=now)
+    db.session.add(answer)
+    db.session.flush()
+    return answer, complete_module(user, module, CompletionSource.SELF, now)
+
+
+def evidence_submissions(user: User, module: Module) -> list[EvidenceSubmission]:
+    return list(
+        db.session.execute(
+            db.select(EvidenceSubmission)
+            .where(EvidenceSubmission.user_id == user.id, EvidenceSubmission.module_id == module.id)
+            .order_by(EvidenceSubmission.submitted_at.desc(), EvidenceSubmission.id.desc())
+        ).scalars()
+    )
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    filename: str
+    stream: BinaryIO
+
+
+def _check_link(link: str) -> str:
+    parts = urlsplit(link)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ActivityError(_("The link must be a full web address starting with https:// or http://."))
+    return link
+
+
+def submit_evidence(
+    user: User,
+    module: Module,
+    description: str,
+    link: str | None,
+    file: EvidenceFile | None,
+    upload_dir: Path,
+    allowed_extensions: list[str],
+    max_bytes: int,
+    now: datetime,
+) -> EvidenceSubmission:
+    """Store evidence for review. The file is written first and removed again if anything fails."""
+    if module.kind != ModuleKind.EVIDENCE:
+        raise ActivityError(_("This module does not take evidence."))
+    settings = module.settings
+    description = description.strip()
+    link = (link or "").strip() or None
+    if len(description) < 20:
+        raise ActivityError(_("Please describe your evidence in at least 20 characters."))
+    if link and not settings.get("accept_link", True):
+        raise ActivityError(_("This module does not accept links."))
+    if file and not settings.get("accept_file", True):
+        raise ActivityError(_("This module does not accept files."))
+    if not link and not file:
+        raise ActivityError(_("Please add a link or a file."))
+    if link:
+        _check_link(link)
+    if any(s.status == "submitted" for s in evidence_submissions(user, module)):
+        raise ActivityError(_("Your earlier submission is still waiting for review."))
+    submission = EvidenceSubmission(
+        user_id=user.id, module_id=module.id, description=description, link_url=link, submitted_at=now
+    )
+    if file:
+        submission.file_name, submission.stored_name, submission.file_size = _store_upload(
+            file, upload_dir, allowed_extensions, max_bytes
+        )
+    db.session.add(submission)
+    try:
+        db.session.flush()
+    except Exception:
+        if submission.stored_name:
+            (upload_dir / submission.stored_name).unlink(missing_ok=True)
+        raise
+    return submission
+
+
+def _store_upload(
+    file: EvidenceFile, upload_dir: Path, allowed_extensions: list[str], max_bytes: int
+) -> tuple[str, str, int]:
+    from werkzeug.utils import secure_filename
+
+    name = secure_filename(file.filename) or "evidence"
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in allowed_extensions:
+        raise ActivityError(
+            _("Files of this type are not accepted. Allowed: %(types)s", types=", ".join(allowed_extensions))
+        )
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    stored_name = f"{secrets.token_hex(16)}.{extension}"
+    target = upload_dir / stored_name
+    size = 0
+    try:
+        with target.open("xb") as out:
+            while chunk := file.stream.read(64 * 1024):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ActivityError(
+                        _("The file is too large (at most %(megabytes)d MB).", megabytes=max_bytes // (1024 * 1024))
+                    )
+                out.write(chunk)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    if size == 0:
+        target.unlink(missing_ok=True)
+        raise ActivityError(_("The file is empty."))
+    return name, stored_name, size
