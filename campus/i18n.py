@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask import current_app
+from flask import has_request_context
 from flask import request
 from flask import session
 from flask_babel import get_locale
@@ -20,6 +21,8 @@ FALLBACK_ORDER = {"fi": ("fi", "en", "sv"), "sv": ("sv", "fi", "en"), "en": ("en
 
 def select_locale() -> str:
     """The user's saved choice, then the session's, then the browser's, then Finnish."""
+    if not has_request_context():
+        return "en"  # command-line output and background work: the operators' language
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale:
         return current_user.locale
     chosen = session.get("locale")

@@ -264,7 +264,8 @@ def load_tree(root: Path) -> ContentTree:
         problems.append(Problem(str(root), 1, "content folder not found"))
         return tree
     tree.themes = _load_themes(root, problems)
-    theme_slugs = {theme.slug for theme in tree.themes}
+    # A theme file with problems reports them itself; paths naming it are not blamed too.
+    theme_slugs = {file.stem for file in (root / "themes").glob("*.toml")}
     paths_dir = root / "paths"
     readers: dict[str, _Reader] = {}
     for path_dir in sorted(p for p in paths_dir.iterdir() if p.is_dir()) if paths_dir.is_dir() else []:

@@ -1,0 +1,142 @@
+"""Fixtures: a fresh in-memory database per test, loaded with the small tree in tests/data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from campus import create_app
+from campus.auth.models import Organisation
+from campus.auth.models import Role
+from campus.auth.models import User
+from campus.auth.services import set_roles
+from campus.extensions import db
+from campus.paths.content import load_tree
+from campus.paths.sync import sync_tree
+
+DATA = Path(__file__).parent / "data"
+TEST_CONTENT = DATA / "content"
+PASSWORD = "correct horse battery"
+FAST_HASH = "pbkdf2:sha256:1000"
+
+
+def now() -> datetime:
+    return datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "WTF_CSRF_ENABLED": False,
+            "PASSWORD_HASH_METHOD": FAST_HASH,
+            "CONTENT_DIR": str(TEST_CONTENT),
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        sync_tree(load_tree(TEST_CONTENT), now())
+        db.session.commit()
+    yield app
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_org(app: Flask) -> Callable[..., int]:
+    def make(name: str = "Test College", slug: str | None = None) -> int:
+        with app.app_context():
+            org = Organisation(name=name, slug=slug or name.lower().replace(" ", "-"))
+            db.session.add(org)
+            db.session.commit()
+            return org.id
+
+    return make
+
+
+@pytest.fixture
+def make_user(app: Flask, make_org: Callable[..., int]) -> Callable[..., int]:
+    """Create a user (returns its id); password is PASSWORD."""
+    from werkzeug.security import generate_password_hash
+
+    password_hash = generate_password_hash(PASSWORD, method=FAST_HASH)
+    default_org: list[int] = []
+
+    def make(
+        email: str = "learner@example.org",
+        roles: set[Role] | None = None,
+        organisation_id: int | None = None,
+        name: str | None = None,
+    ) -> int:
+        if organisation_id is None:
+            if not default_org:
+                default_org.append(make_org())
+            organisation_id = default_org[0]
+        with app.app_context():
+            user = User(
+                email=email,
+                name=name or email.split("@")[0].title(),
+                password_hash=password_hash,
+                organisation_id=organisation_id,
+            )
+            db.session.add(user)
+            set_roles(user, roles or set())
+            db.session.commit()
+            return user.id
+
+    return make
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, email: str = "learner@example.org", password: str = PASSWORD):  # type: ignore[no-untyped-def]
+        return self.client.post("/auth/login", data={"email": email, "password": password})
+
+    def logout(self):  # type: ignore[no-untyped-def]
+        return self.client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    assert match, "no CSRF token in the page"
+    return match[1]
+
+
+@pytest.fixture
+def runner_dir(tmp_path: Path) -> Path:
+    """A writable copy of the test content, under a folder named `content`."""
+    import shutil
+
+    target = tmp_path / "content"
+    shutil.copytree(TEST_CONTENT, target)
+    return target
