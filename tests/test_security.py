@@ -1,0 +1,146 @@
+"""Authorisation per role and organisation, CSRF, and cookie flags."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from flask import Flask
+
+from campus import create_app
+from campus.auth.models import Role
+from campus.extensions import db
+from tests.conftest import FAST_HASH
+from tests.conftest import csrf_token_from
+
+
+@pytest.fixture
+def two_orgs(make_org, make_user, app: Flask, client):
+    home = make_org("Home College")
+    other = make_org("Other College")
+    ids = {
+        "learner": make_user("learner@home.fi", organisation_id=home, name="Liisa Learner"),
+        "colleague": make_user("colleague@home.fi", organisation_id=home, name="=HYPERLINK(\"x\")"),
+        "org_admin": make_user("admin@home.fi", {Role.ORG_ADMIN}, organisation_id=home),
+        "stranger": make_user("someone@other.fi", organisation_id=other, name="Outi Other"),
+        "admin": make_user("root@campus.fi", {Role.ADMIN}, organisation_id=other),
+    }
+    return home, other, ids
+
+
+def login(client, email: str) -> None:
+    from tests.conftest import PASSWORD
+
+    assert client.post("/auth/login", data={"email": email, "password": PASSWORD}).status_code == 302
+
+
+def test_learner_cannot_see_any_organisation_table(client, two_orgs) -> None:
+    home, other, _ids = two_orgs
+    login(client, "learner@home.fi")
+    for url in ("/manage/", f"/manage/organisations/{home}/progress", f"/manage/organisations/{other}/progress",
+                f"/manage/organisations/{home}/progress.csv", "/manage/organisations", "/manage/users"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_org_admin_sees_only_their_own_organisation(client, two_orgs) -> None:
+    home, other, _ids = two_orgs
+    login(client, "admin@home.fi")
+    assert client.get("/manage/").headers["Location"].endswith(f"/manage/organisations/{home}/progress")
+    page = client.get(f"/manage/organisations/{home}/progress", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Liisa Learner" in page and "Outi Other" not in page
+    assert client.get(f"/manage/organisations/{other}/progress").status_code == 403
+    assert client.get(f"/manage/organisations/{other}/progress.csv").status_code == 403
+    assert client.get("/manage/organisations").status_code == 403  # admin only
+    assert client.post("/manage/organisations", data={"name": "X", "kind": "other"}).status_code == 403
+    assert client.get("/manage/organisations/999/progress").status_code == 404
+
+
+def test_progress_csv(client, two_orgs, app: Flask) -> None:
+    home, _other, ids = two_orgs
+    with app.app_context():
+        from campus.auth.models import User
+        from campus.paths import services
+        from tests.conftest import now
+
+        learner = db.session.get(User, ids["learner"])
+        services.mark_read(learner, services.get_module(services.get_path("basics"), "welcome"), now())
+        db.session.commit()
+    login(client, "admin@home.fi")
+    response = client.get(f"/manage/organisations/{home}/progress.csv?theme=alpha", headers={"Accept-Language": "en"})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:3] == ["Name", "E-mail", "Theme"]
+    assert len(rows) == 1 + 3  # three members × one path in theme alpha
+    liisa = next(r for r in rows if r[0] == "Liisa Learner")
+    assert liisa[3:9] == ["basics", "Basics", "enrolled", "1", "3", "33"]
+    assert any(r[0] == "'=HYPERLINK(\"x\")" for r in rows)  # no formula injection
+    assert client.get(f"/manage/organisations/{home}/progress.csv?theme=nope").status_code == 404
+
+
+def test_admin_creates_organisations_and_assigns_roles(client, two_orgs, app: Flask) -> None:
+    home, _other, ids = two_orgs
+    login(client, "root@campus.fi")
+    assert client.post("/manage/organisations", data={"name": "Keuda", "kind": "education_provider"}).status_code == 302
+    assert client.post("/manage/organisations", data={"name": "Keuda", "kind": "education_provider"}).status_code == 400
+    response = client.post(f"/manage/users/{ids['learner']}",
+                           data={"organisation": home, "roles": ["tutor_teacher", "reviewer"]})
+    assert response.status_code == 302
+    with app.app_context():
+        from campus.auth.models import User
+
+        assert db.session.get(User, ids["learner"]).roles == {Role.LEARNER, Role.TUTOR_TEACHER, Role.REVIEWER}
+    # An admin cannot remove their own admin role (no lock-out).
+    own = client.post(f"/manage/users/{ids['admin']}", data={"organisation": home, "roles": []})
+    assert own.status_code == 400
+    assert client.get(f"/manage/organisations/{home}/progress").status_code == 200  # admin sees every org
+
+
+@pytest.fixture
+def csrf_app(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "PASSWORD_HASH_METHOD": FAST_HASH, "UPLOAD_DIR": str(tmp_path)})
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+def test_state_changing_forms_need_a_csrf_token(csrf_app: Flask) -> None:
+    client = csrf_app.test_client()
+    with csrf_app.app_context():
+        from campus.auth.services import create_organisation
+        from campus.auth.models import OrganisationKind
+
+        org = create_organisation("Org", OrganisationKind.OTHER)
+        db.session.commit()
+        org_id = org.id
+    data = {"name": "A", "email": "a@example.org", "organisation": org_id, "password": "long enough pw", "confirm": "long enough pw"}
+    refused = client.post("/auth/register", data=data, headers={"Accept-Language": "en"})
+    assert refused.status_code == 400
+    assert "The form had expired" in refused.get_data(as_text=True)
+    assert client.post("/auth/language", data={"language": "en"}).status_code == 400
+    token = csrf_token_from(client.get("/auth/register").get_data(as_text=True))
+    assert client.post("/auth/register", data={**data, "csrf_token": token}).status_code == 302
+    assert client.post("/auth/logout").status_code == 400  # logout is state-changing too
+
+
+def test_session_cookie_flags(client, make_user) -> None:
+    make_user()
+    response = client.post("/auth/login", data={"email": "learner@example.org", "password": "correct horse battery"})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_https_deployment_sets_secure_cookies(monkeypatch) -> None:
+    monkeypatch.setenv("CAMPUS_HTTPS", "1")
+    app = create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch) -> None:
+    from campus.config import stored_secret_key
+
+    first = stored_secret_key(tmp_path)
+    assert len(first) > 40 and stored_secret_key(tmp_path) == first
+    assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
