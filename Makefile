@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app campus
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup install translations check bench clean
+.PHONY: run test setup install translations translations-update check bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ install: $(VENV)/.installed
 
 translations: install
 	$(BIN)/pybabel compile --use-fuzzy -d campus/translations -f 2>&1 | grep -v '^compiling' || true
+
+# After changing user-facing strings: re-extract, merge into fi/sv, then translate the new entries.
+translations-update: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location \
+		--sort-output --omit-header -o campus/translations/messages.pot .
+	$(BIN)/pybabel update -i campus/translations/messages.pot -d campus/translations --no-location --omit-header
 
 setup: install translations
 	$(FLASK) db upgrade

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from campus.auth.models import User
 from campus.extensions import db
@@ -70,9 +71,16 @@ class PathProgress:
 # --- catalogue -----------------------------------------------------------------------------
 
 def list_themes() -> list[Theme]:
+    """Themes with their paths and modules loaded up front (the catalogue shows them all)."""
     return list(
         db.session.execute(
-            db.select(Theme).where(Theme.is_retired.is_(False)).order_by(Theme.position)
+            db.select(Theme)
+            .where(Theme.is_retired.is_(False))
+            .order_by(Theme.position)
+            .options(
+                selectinload(Theme.paths).selectinload(LearningPath.modules),
+                selectinload(Theme.paths).selectinload(LearningPath.prerequisites),
+            )
         ).scalars()
     )
 
@@ -146,39 +154,68 @@ def done_module_ids(user: User, module_ids: list[int]) -> set[int]:
 
 
 def path_progress(user: User | None, path: LearningPath) -> PathProgress:
-    modules = path.active_modules
-    if user is None or not getattr(user, "is_authenticated", True):
-        required = [m for m in modules if m.is_required]
-        return PathProgress(path, False, set(), None, len(required), 0, modules[0] if modules else None)
-    done = done_module_ids(user, [m.id for m in modules])
-    required = [m for m in modules if m.is_required]
-    completion = db.session.execute(
-        db.select(PathCompletion).where(
-            PathCompletion.user_id == user.id, PathCompletion.path_id == path.id
+    return progress_for_paths(user, [path])[path.id]
+
+
+def progress_for_paths(user: User | None, paths: list[LearningPath]) -> dict[int, PathProgress]:
+    """Progress on many paths in three queries (the catalogue and dashboard show ten or more)."""
+    anonymous = user is None or not getattr(user, "is_authenticated", True)
+    done: set[int] = set()
+    finished: dict[int, datetime] = {}
+    enrolled: set[int] = set()
+    if not anonymous and paths:
+        assert user is not None
+        done = set(
+            db.session.execute(
+                db.select(Completion.module_id).where(Completion.user_id == user.id)
+            ).scalars()
         )
-    ).scalar_one_or_none()
-    next_module = next((m for m in modules if m.id not in done), None)
-    return PathProgress(
-        path=path,
-        enrolled=find_enrollment(user, path) is not None,
-        done_module_ids=done,
-        completed_at=completion.completed_at if completion else None,
-        required_total=len(required),
-        required_done=sum(1 for m in required if m.id in done),
-        next_module=next_module,
-        missing_prerequisites=missing_prerequisites(user, path),
-    )
+        finished = {
+            path_id: completed_at
+            for path_id, completed_at in db.session.execute(
+                db.select(PathCompletion.path_id, PathCompletion.completed_at).where(
+                    PathCompletion.user_id == user.id
+                )
+            )
+        }
+        enrolled = set(
+            db.session.execute(
+                db.select(Enrollment.path_id).where(Enrollment.user_id == user.id)
+            ).scalars()
+        )
+    result = {}
+    for path in paths:
+        modules = path.active_modules
+        required = [m for m in modules if m.is_required]
+        path_done = {m.id for m in modules if m.id in done}
+        result[path.id] = PathProgress(
+            path=path,
+            enrolled=path.id in enrolled,
+            done_module_ids=path_done,
+            completed_at=finished.get(path.id),
+            required_total=len(required),
+            required_done=sum(1 for m in required if m.id in path_done),
+            next_module=next((m for m in modules if m.id not in path_done), None),
+            missing_prerequisites=[] if anonymous else [
+                p for p in path.prerequisites if p.id not in finished
+            ],
+        )
+    return result
 
 
 def my_paths(user: User) -> list[PathProgress]:
     """Progress on every enrolled path that is still offered, newest enrolment first."""
-    enrollments = db.session.execute(
-        db.select(Enrollment)
-        .join(LearningPath)
-        .where(Enrollment.user_id == user.id, LearningPath.is_retired.is_(False))
-        .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc())
-    ).scalars()
-    return [path_progress(user, enrollment.path) for enrollment in enrollments]
+    paths = list(
+        db.session.execute(
+            db.select(LearningPath)
+            .join(Enrollment)
+            .where(Enrollment.user_id == user.id, LearningPath.is_retired.is_(False))
+            .options(selectinload(LearningPath.modules), selectinload(LearningPath.theme))
+            .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc())
+        ).scalars()
+    )
+    progress = progress_for_paths(user, paths)
+    return [progress[path.id] for path in paths]
 
 
 # --- completion ----------------------------------------------------------------------------

@@ -82,9 +82,7 @@ def catalogue():
     sections = [(theme, services.active_paths(theme, audience)) for theme in themes]
     progress = {}
     if current_user.is_authenticated:
-        for _theme, paths in sections:
-            for path in paths:
-                progress[path.id] = services.path_progress(current_user, path)
+        progress = services.progress_for_paths(current_user, [p for _t, paths in sections for p in paths])
     return render_template(
         "paths/catalogue.html",
         sections=sections,
