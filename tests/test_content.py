@@ -141,6 +141,11 @@ def test_markdown_is_sanitised() -> None:
     assert 'href="https://example.org"' in html and 'rel="noopener noreferrer"' in html
 
 
+def test_leading_title_is_dropped_from_module_bodies() -> None:
+    assert render_markdown("# Welcome\n\nText", drop_leading_title=True) == "<p>Text</p>"
+    assert "<h2>Part</h2>" in render_markdown("Intro\n\n# Part\n", drop_leading_title=True)
+
+
 def test_key_lines_find_array_tables_and_inline_elements() -> None:
     lines = KeyLines('a = 1\n[[q]]\nid = "x"\nchoices = [\n  { id = "a" },\n  { id = "b" },\n]\n[[q]]\nid = "y"\n')
     assert lines.line("a") == 1

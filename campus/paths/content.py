@@ -411,7 +411,7 @@ def _load_module(module_dir: Path, root: Path, position: int, problems: list[Pro
     bodies = _read_bodies(module_dir, root, reader)
     if len(problems) != before:
         return None
-    body_html = {language: render_markdown(text) for language, text in bodies.items()}
+    body_html = {language: render_markdown(text, drop_leading_title=True) for language, text in bodies.items()}
     return ModuleSpec(
         slug=module_dir.name,
         position=position,

@@ -29,7 +29,14 @@ def _demote_headings(html: str) -> str:
     return _HEADING.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + 1, 6)}{m[3]}>", html)
 
 
-def render_markdown(text: str) -> str:
+_LEADING_TITLE = re.compile(r"\A\s*# [^\n]*\n")
+
+
+def render_markdown(text: str, drop_leading_title: bool = False) -> str:
+    """Render and sanitise. Module bodies may open with their own `# Title`, which the page
+    already shows as its h1, so `drop_leading_title` removes it."""
+    if drop_leading_title:
+        text = _LEADING_TITLE.sub("", text, count=1)
     html = markdown.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
     return nh3.clean(
         _demote_headings(html),
