@@ -1,0 +1,102 @@
+"""A real server in a thread and Debian's Chromium driven by Playwright.
+
+Locally the browser tests are skipped when Chromium is missing; in CI (CI=true) a missing
+browser is a failure, so that a green run always includes them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from campus import create_app
+from campus.auth.models import Organisation
+from campus.auth.models import Role
+from campus.auth.models import User
+from campus.auth.services import set_roles
+from campus.config import REPO_ROOT
+from campus.extensions import db
+from campus.paths.content import load_tree
+from campus.paths.sync import sync_tree
+from tests.conftest import FAST_HASH
+from tests.conftest import PASSWORD
+from tests.conftest import now
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def _require_browser() -> None:
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing in CI: .ci/run must install it")
+        pytest.skip("Chromium not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("live")
+    app = create_app({
+        "SECRET_KEY": "browser-tests",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'campus.sqlite'}",
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+        "UPLOAD_DIR": str(folder / "uploads"),
+    })
+    with app.app_context():
+        db.create_all()
+        sync_tree(load_tree(REPO_ROOT / "content"), now())
+        org = Organisation(slug="omnia", name="Omnia")
+        db.session.add(org)
+        for email, roles in (("learner@omnia.fi", set()), ("boss@omnia.fi", {Role.ORG_ADMIN})):
+            from werkzeug.security import generate_password_hash
+
+            user = User(email=email, name=email.split("@")[0].title(), organisation=org,
+                        password_hash=generate_password_hash(PASSWORD, method=FAST_HASH))
+            db.session.add(user)
+            set_roles(user, roles)
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(locale="fi-FI", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+def log_in(page, base: str, email: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/auth/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/dashboard")
