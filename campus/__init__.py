@@ -31,9 +31,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     from campus import errors
+    from campus import security
     from campus import templating
 
     errors.init_app(app)
+    security.init_app(app)
     templating.init_app(app)
     return app
 

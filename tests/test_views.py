@@ -94,7 +94,15 @@ def test_evidence_upload_through_the_form(client: FlaskClient, auth, make_user, 
     page = good.get_data(as_text=True)
     assert "Waiting for review" in page and "plan.pdf" in page
     with app.app_context():
-        assert db.session.execute(db.select(db.func.count()).select_from(EvidenceSubmission)).scalar() == 1
+        submission = db.session.execute(db.select(EvidenceSubmission)).scalar_one()
+    download = client.get(f"/evidence/{submission.id}/file")
+    assert download.status_code == 200 and download.data == b"%PDF plan"
+    assert "attachment" in download.headers["Content-Disposition"]
+    download.close()
+    other = app.test_client()
+    make_user("other@example.org")
+    other.post("/auth/login", data={"email": "other@example.org", "password": PASSWORD})
+    assert other.get(f"/evidence/{submission.id}/file").status_code == 404  # not theirs
 
 
 def test_too_large_request_is_a_clear_413(app: Flask, client: FlaskClient, auth, make_user) -> None:
@@ -193,3 +201,11 @@ def test_unexpected_error_shows_no_stack_trace(app: Flask, client: FlaskClient, 
     assert response.status_code == 500
     assert "secret internals" not in text and "Traceback" not in text
     assert "Something went wrong on our side" in text
+
+
+def test_security_headers(client: FlaskClient) -> None:
+    headers = client.get("/").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"

@@ -13,6 +13,7 @@ from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import send_from_directory
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -25,6 +26,7 @@ from campus.paths.forms import ActionForm
 from campus.paths.forms import EvidenceForm
 from campus.paths.forms import ReflectionForm
 from campus.paths.models import Audience
+from campus.paths.models import EvidenceSubmission
 from campus.paths.models import LearningPath
 from campus.paths.models import Module
 from campus.paths.models import ModuleKind
@@ -283,3 +285,18 @@ def submit_evidence(path_slug: str, module_slug: str):
     db.session.commit()
     flash(_("Your evidence was submitted. A reviewer will look at it."), "success")
     return redirect(_module_url(module))
+
+
+@bp.get("/evidence/<int:submission_id>/file")
+@login_required
+def evidence_file(submission_id: int):
+    """The submitter downloads their own file (reviewers get theirs with the review work)."""
+    submission = db.get_or_404(EvidenceSubmission, submission_id)
+    if submission.user_id != current_user.id or not submission.stored_name:
+        abort(404)
+    return send_from_directory(
+        current_app.config["UPLOAD_DIR"],
+        submission.stored_name,
+        as_attachment=True,
+        download_name=submission.file_name,
+    )
