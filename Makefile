@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app campus
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup install translations translations-update check bench clean
+.PHONY: run test lint setup install translations translations-update check bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,12 @@ run: setup
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: setup
+	$(BIN)/ruff check campus tests bench
 	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check campus tests bench
+	$(BIN)/ruff format --check campus tests bench
 
 check: install
 	$(FLASK) content check

@@ -55,20 +55,30 @@ def rate(label: str, count: int, func) -> float:  # type: ignore[no-untyped-def]
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--users", type=int, default=500, help="staff in the progress-table organisation")
+    parser.add_argument(
+        "--users", type=int, default=500, help="staff in the progress-table organisation"
+    )
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args()
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({
-            "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite",
-            "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        })
+        app = create_app(
+            {
+                "SECRET_KEY": "bench",
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite",
+                "WTF_CSRF_ENABLED": False,
+                "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            }
+        )
         content = REPO_ROOT / "content"
         with app.app_context():
             db.create_all()
-            print(f"Campus foundation benchmark — SQLite file, {args.users} users, Python {sys.version.split()[0]}")
-            timed("content check (parse + validate + render Markdown)", 5, lambda: load_tree(content))
+            print(
+                f"Campus foundation benchmark — SQLite file, {args.users} users, Python {sys.version.split()[0]}"
+            )
+            timed(
+                "content check (parse + validate + render Markdown)", 5, lambda: load_tree(content)
+            )
             tree = load_tree(content)
 
             def first_sync() -> None:
@@ -76,12 +86,18 @@ def main() -> None:
                 db.session.commit()
 
             timed("content sync, first import (one transaction)", 1, first_sync)
-            timed("content sync, unchanged tree (no-op)", 5, lambda: (sync_tree(load_tree(content), now), db.session.commit()))
+            timed(
+                "content sync, unchanged tree (no-op)",
+                5,
+                lambda: (sync_tree(load_tree(content), now), db.session.commit()),
+            )
 
             org = Organisation(slug="bench", name="Bench College")
             db.session.add(org)
-            users = [User(email=f"u{i}@bench.fi", name=f"User {i}", password_hash="x", organisation=org)
-                     for i in range(args.users)]
+            users = [
+                User(email=f"u{i}@bench.fi", name=f"User {i}", password_hash="x", organisation=org)
+                for i in range(args.users)
+            ]
             db.session.add_all(users)
             db.session.commit()
             paths = list(db.session.execute(db.select(LearningPath)).scalars())
@@ -102,12 +118,17 @@ def main() -> None:
             db.session.commit()
 
             def complete(index: int) -> None:
-                services.complete_module(fresh, modules[index % len(modules)], CompletionSource.SELF, now)
+                services.complete_module(
+                    fresh, modules[index % len(modules)], CompletionSource.SELF, now
+                )
                 db.session.commit()
 
             rate("complete_module + commit (new, then idempotent)", len(modules) * 4, complete)
-            table = timed(f"org progress table ({args.users} staff × {len(paths)} paths)", 5,
-                          lambda: organisation_progress(org))
+            table = timed(
+                f"org progress table ({args.users} staff × {len(paths)} paths)",
+                5,
+                lambda: organisation_progress(org),
+            )
             del table
             report = organisation_progress(org)
             timed("progress CSV export", 5, lambda: progress_csv(report, "fi", ["h"] * 10))
@@ -119,24 +140,32 @@ def main() -> None:
         with client.session_transaction() as session:
             with app.app_context():
                 session["_user_id"] = db.session.execute(
-                    db.select(User.session_token).where(User.email == "u7@bench.fi")).scalar_one()
+                    db.select(User.session_token).where(User.email == "u7@bench.fi")
+                ).scalar_one()
                 session["_fresh"] = True
         slug, module_slug = paths[0].slug, "x"
         with app.app_context():
-            path = db.session.execute(db.select(LearningPath).where(LearningPath.slug == slug)).scalar_one()
+            path = db.session.execute(
+                db.select(LearningPath).where(LearningPath.slug == slug)
+            ).scalar_one()
             module_slug = path.active_modules[0].slug
 
         def get(url: str):  # type: ignore[no-untyped-def]
             def fetch(_index: int) -> None:
                 response = client.get(url)
                 assert response.status_code == 200, (url, response.status_code)
+
             return fetch
 
         rate("GET / (catalogue, logged in, with progress)", args.requests, get("/"))
         rate("GET /dashboard", args.requests, get("/dashboard"))
         rate(f"GET /paths/{slug}", args.requests, get(f"/paths/{slug}"))
         rate("GET module page", args.requests, get(f"/paths/{slug}/{module_slug}"))
-        rate(f"GET org progress page ({args.users} staff)", 20, get(f"/manage/organisations/1/progress"))
+        rate(
+            f"GET org progress page ({args.users} staff)",
+            20,
+            get("/manage/organisations/1/progress"),
+        )
 
 
 if __name__ == "__main__":

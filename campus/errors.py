@@ -39,7 +39,10 @@ def init_app(app: Flask) -> None:
     def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
         db.session.rollback()
         return render_error(
-            400, _("The form had expired or was sent from elsewhere. Please reload the page and try again.")
+            400,
+            _(
+                "The form had expired or was sent from elsewhere. Please reload the page and try again."
+            ),
         )
 
     @app.errorhandler(HTTPException)

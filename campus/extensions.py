@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from datetime import datetime
-
 from sqlalchemy import DateTime
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase

@@ -32,7 +32,9 @@ def module(path_slug: str, module_slug: str):
 
 
 def completions(user: User) -> list[Completion]:
-    return list(db.session.execute(db.select(Completion).where(Completion.user_id == user.id)).scalars())
+    return list(
+        db.session.execute(db.select(Completion).where(Completion.user_id == user.id)).scalars()
+    )
 
 
 def test_completing_twice_records_once(learner: User) -> None:
@@ -70,7 +72,10 @@ def test_path_completes_when_all_required_modules_do_and_signals_once(learner: U
         services.submit_quiz(learner, module("basics", "check-quiz"), RIGHT, now())
         assert services.path_progress(learner, services.get_path("basics")).completed_at is None
         _answer, result = services.submit_reflection(
-            learner, module("basics", "my-thoughts"), "I learned that small steps work better than big plans.", now()
+            learner,
+            module("basics", "my-thoughts"),
+            "I learned that small steps work better than big plans.",
+            now(),
         )
         assert result.path_completion is not None
         # Completing the optional module afterwards does not complete the path again.
@@ -90,16 +95,26 @@ def test_quiz_is_graded_on_the_server() -> None:
         "pass_mark": 60,
         "questions": [
             {"id": "q1", "choices": [{"id": "a", "correct": False}, {"id": "b", "correct": True}]},
-            {"id": "q2", "choices": [{"id": "a", "correct": True}, {"id": "b", "correct": False},
-                                     {"id": "c", "correct": True}]},
+            {
+                "id": "q2",
+                "choices": [
+                    {"id": "a", "correct": True},
+                    {"id": "b", "correct": False},
+                    {"id": "c", "correct": True},
+                ],
+            },
         ],
     }
     assert grade_quiz(settings, {"q1": ["b"], "q2": ["a", "c"]}).score == 100.0
     partial = grade_quiz(settings, {"q1": ["b"], "q2": ["a"]})  # half of a multi-answer is wrong
     assert (partial.correct, partial.score, partial.passed) == (1, 50.0, False)
-    everything = grade_quiz(settings, {"q1": ["a", "b"], "q2": ["a", "b", "c"]})  # ticking all is wrong
+    everything = grade_quiz(
+        settings, {"q1": ["a", "b"], "q2": ["a", "b", "c"]}
+    )  # ticking all is wrong
     assert everything.correct == 0
-    forged = grade_quiz(settings, {"q1": ["zzz"], "q2": ["a", "c", "zzz"]})  # unknown ids are ignored
+    forged = grade_quiz(
+        settings, {"q1": ["zzz"], "q2": ["a", "c", "zzz"]}
+    )  # unknown ids are ignored
     assert forged.correct == 1
 
 
@@ -138,14 +153,27 @@ def test_reflection_needs_minimum_length_and_is_kept(learner: User) -> None:
     assert len(completions(learner)) == 1
 
 
-def test_evidence_is_stored_but_does_not_complete(learner: User, app: Flask, tmp_path: Path) -> None:
-    db.session.add(PathCompletion(user_id=learner.id, path_id=services.get_path("basics").id, completed_at=now()))
+def test_evidence_is_stored_but_does_not_complete(
+    learner: User, app: Flask, tmp_path: Path
+) -> None:
+    db.session.add(
+        PathCompletion(
+            user_id=learner.id, path_id=services.get_path("basics").id, completed_at=now()
+        )
+    )
     evidence = module("advanced", "show-your-work")
     upload_dir = tmp_path / "up"
     file = services.EvidenceFile("../../etc/My Plan.pdf", io.BytesIO(b"%PDF-1.4 plan"))
     submission = services.submit_evidence(
-        learner, evidence, "My workshop plan and the feedback I got.", "https://example.org/plan",
-        file, upload_dir, ["pdf"], 1024, now(),
+        learner,
+        evidence,
+        "My workshop plan and the feedback I got.",
+        "https://example.org/plan",
+        file,
+        upload_dir,
+        ["pdf"],
+        1024,
+        now(),
     )
     db.session.commit()
     assert submission.status == "submitted"
@@ -153,8 +181,17 @@ def test_evidence_is_stored_but_does_not_complete(learner: User, app: Flask, tmp
     assert (upload_dir / submission.stored_name).read_bytes() == b"%PDF-1.4 plan"
     assert completions(learner) == []
     with pytest.raises(services.ActivityError, match="still waiting"):
-        services.submit_evidence(learner, evidence, "Another try with enough text.", "https://example.org",
-                                 None, upload_dir, ["pdf"], 1024, now())
+        services.submit_evidence(
+            learner,
+            evidence,
+            "Another try with enough text.",
+            "https://example.org",
+            None,
+            upload_dir,
+            ["pdf"],
+            1024,
+            now(),
+        )
 
 
 @pytest.mark.parametrize(
@@ -167,12 +204,23 @@ def test_evidence_is_stored_but_does_not_complete(learner: User, app: Flask, tmp
         (None, ("empty.pdf", b""), "empty"),
     ],
 )
-def test_bad_evidence_is_refused_and_leaves_no_file(learner: User, tmp_path: Path, link, file, message) -> None:
+def test_bad_evidence_is_refused_and_leaves_no_file(
+    learner: User, tmp_path: Path, link, file, message
+) -> None:
     upload_dir = tmp_path / "up"
     evidence_file = services.EvidenceFile(file[0], io.BytesIO(file[1])) if file else None
     with pytest.raises(services.ActivityError, match=message):
-        services.submit_evidence(learner, module("advanced", "show-your-work"), "A description long enough.",
-                                 link, evidence_file, upload_dir, ["pdf"], 1024, now())
+        services.submit_evidence(
+            learner,
+            module("advanced", "show-your-work"),
+            "A description long enough.",
+            link,
+            evidence_file,
+            upload_dir,
+            ["pdf"],
+            1024,
+            now(),
+        )
     assert not upload_dir.exists() or list(upload_dir.iterdir()) == []
     assert db.session.execute(db.select(EvidenceSubmission)).first() is None
 
@@ -181,7 +229,11 @@ def test_prerequisites_block_enrolment_until_completed(learner: User) -> None:
     advanced = services.get_path("advanced")
     with pytest.raises(services.ActivityError, match="Complete these paths first: Basics"):
         services.enroll(learner, advanced, now())
-    db.session.add(PathCompletion(user_id=learner.id, path_id=services.get_path("basics").id, completed_at=now()))
+    db.session.add(
+        PathCompletion(
+            user_id=learner.id, path_id=services.get_path("basics").id, completed_at=now()
+        )
+    )
     assert services.enroll(learner, advanced, now()).path_id == advanced.id
     assert services.enroll(learner, advanced, now()).path_id == advanced.id  # idempotent
 

@@ -35,7 +35,12 @@ def test_fixture_tree_is_valid() -> None:
     assert tree.problems == []
     assert [t.slug for t in tree.themes] == ["alpha", "beta"]
     basics = next(p for p in tree.paths if p.slug == "basics")
-    assert [m.slug for m in basics.modules] == ["welcome", "check-quiz", "my-thoughts", "extra-reading"]
+    assert [m.slug for m in basics.modules] == [
+        "welcome",
+        "check-quiz",
+        "my-thoughts",
+        "extra-reading",
+    ]
     assert basics.modules[3].required is False
     assert basics.modules[1].settings["pass_mark"] == 60
     assert next(p for p in tree.paths if p.slug == "advanced").requires == ("basics",)
@@ -43,9 +48,11 @@ def test_fixture_tree_is_valid() -> None:
 
 def test_invalid_toml_reports_its_line(tree_copy: Path) -> None:
     manifest = tree_copy / "paths/basics/welcome/module.toml"
-    replace(manifest, 'minutes = 5', 'minutes = = 5')
+    replace(manifest, "minutes = 5", "minutes = = 5")
     assert problems_of(tree_copy) == [
-        p for p in problems_of(tree_copy) if p.startswith("content/paths/basics/welcome/module.toml:3: invalid TOML")
+        p
+        for p in problems_of(tree_copy)
+        if p.startswith("content/paths/basics/welcome/module.toml:3: invalid TOML")
     ]
     assert len(problems_of(tree_copy)) == 1
 
@@ -59,7 +66,11 @@ def test_unknown_theme_points_at_the_theme_line(tree_copy: Path) -> None:
 
 def test_missing_english_title_and_body(tree_copy: Path) -> None:
     module = tree_copy / "paths/basics/my-thoughts"
-    replace(module / "module.toml", 'title = { fi = "Pohdinta", en = "Reflection" }', 'title = { fi = "Pohdinta" }')
+    replace(
+        module / "module.toml",
+        'title = { fi = "Pohdinta", en = "Reflection" }',
+        'title = { fi = "Pohdinta" }',
+    )
     (module / "module.en.md").unlink()
     assert sorted(problems_of(tree_copy)) == [
         "content/paths/basics/my-thoughts/module.toml:1: module.en.md is missing",
@@ -69,8 +80,11 @@ def test_missing_english_title_and_body(tree_copy: Path) -> None:
 
 def test_quiz_without_correct_choice_points_at_the_question(tree_copy: Path) -> None:
     quiz = tree_copy / "paths/basics/check-quiz/module.toml"
-    replace(quiz, '{ id = "a", text = { fi = "Sininen", en = "Blue" }, correct = true }',
-            '{ id = "a", text = { fi = "Sininen", en = "Blue" } }')
+    replace(
+        quiz,
+        '{ id = "a", text = { fi = "Sininen", en = "Blue" }, correct = true }',
+        '{ id = "a", text = { fi = "Sininen", en = "Blue" } }',
+    )
     problems = problems_of(tree_copy)
     assert problems == [
         "content/paths/basics/check-quiz/module.toml:29: a question needs at least one correct choice"
@@ -79,8 +93,11 @@ def test_quiz_without_correct_choice_points_at_the_question(tree_copy: Path) -> 
 
 def test_duplicate_choice_id_points_at_the_choice(tree_copy: Path) -> None:
     quiz = tree_copy / "paths/basics/check-quiz/module.toml"
-    replace(quiz, '{ id = "c", text = { fi = "4", en = "4" }, correct = true }',
-            '{ id = "a", text = { fi = "4", en = "4" }, correct = true }')
+    replace(
+        quiz,
+        '{ id = "c", text = { fi = "4", en = "4" }, correct = true }',
+        '{ id = "a", text = { fi = "4", en = "4" }, correct = true }',
+    )
     assert problems_of(tree_copy) == [
         "content/paths/basics/check-quiz/module.toml:23: choice id `a` is used twice"
     ]
@@ -96,22 +113,34 @@ def test_unlisted_and_missing_module_folders(tree_copy: Path) -> None:
 
 
 def test_prerequisite_cycle_and_unknown_prerequisite(tree_copy: Path) -> None:
-    replace(tree_copy / "paths/basics/path.toml", 'badge = "basics"', 'badge = "basics"\nrequires = ["advanced"]')
+    replace(
+        tree_copy / "paths/basics/path.toml",
+        'badge = "basics"',
+        'badge = "basics"\nrequires = ["advanced"]',
+    )
     problems = problems_of(tree_copy)
     assert len(problems) == 1
     assert "prerequisites form a cycle" in problems[0]
-    replace(tree_copy / "paths/basics/path.toml", 'requires = ["advanced"]', 'requires = ["nowhere"]')
+    replace(
+        tree_copy / "paths/basics/path.toml", 'requires = ["advanced"]', 'requires = ["nowhere"]'
+    )
     assert problems_of(tree_copy) == [
         "content/paths/basics/path.toml:6: required path `nowhere` does not exist"
     ]
 
 
 def test_unknown_keys_kinds_and_audiences_are_reported(tree_copy: Path) -> None:
-    replace(tree_copy / "paths/basics/welcome/module.toml", 'kind = "read"', 'kind = "read"\npassmark = 3')
+    replace(
+        tree_copy / "paths/basics/welcome/module.toml",
+        'kind = "read"',
+        'kind = "read"\npassmark = 3',
+    )
     replace(tree_copy / "paths/advanced/deep-dive/module.toml", 'kind = "read"', 'kind = "video"')
     replace(tree_copy / "paths/advanced/path.toml", '["tutor_teachers"]', '["wizards"]')
     problems = sorted(problems_of(tree_copy))
-    assert problems[0].startswith("content/paths/advanced/deep-dive/module.toml:2: `kind` must be one of")
+    assert problems[0].startswith(
+        "content/paths/advanced/deep-dive/module.toml:2: `kind` must be one of"
+    )
     assert problems[1].startswith("content/paths/advanced/path.toml:4: unknown audience `wizards`")
     assert problems[2] == "content/paths/basics/welcome/module.toml:3: unknown key `passmark`"
 
@@ -119,7 +148,9 @@ def test_unknown_keys_kinds_and_audiences_are_reported(tree_copy: Path) -> None:
 def test_lti_kind_is_reserved_with_a_clear_message(tree_copy: Path) -> None:
     replace(tree_copy / "paths/advanced/deep-dive/module.toml", 'kind = "read"', 'kind = "lti"')
     [problem] = problems_of(tree_copy)
-    assert problem.startswith("content/paths/advanced/deep-dive/module.toml:2: kind `lti` is reserved")
+    assert problem.startswith(
+        "content/paths/advanced/deep-dive/module.toml:2: kind `lti` is reserved"
+    )
 
 
 def test_all_problems_are_reported_at_once(tree_copy: Path) -> None:
@@ -134,8 +165,10 @@ def test_all_problems_are_reported_at_once(tree_copy: Path) -> None:
 
 
 def test_markdown_is_sanitised() -> None:
-    html = render_markdown('# Title\n\n<script>alert(1)</script><img src=x onerror="alert(2)">\n\n'
-                           '[bad](javascript:alert(3)) [good](https://example.org)')
+    html = render_markdown(
+        '# Title\n\n<script>alert(1)</script><img src=x onerror="alert(2)">\n\n'
+        "[bad](javascript:alert(3)) [good](https://example.org)"
+    )
     assert "<script" not in html and "onerror" not in html and "javascript:" not in html
     assert "<h2>Title</h2>" in html  # the page title is the only h1
     assert 'href="https://example.org"' in html and 'rel="noopener noreferrer"' in html
@@ -147,7 +180,9 @@ def test_leading_title_is_dropped_from_module_bodies() -> None:
 
 
 def test_key_lines_find_array_tables_and_inline_elements() -> None:
-    lines = KeyLines('a = 1\n[[q]]\nid = "x"\nchoices = [\n  { id = "a" },\n  { id = "b" },\n]\n[[q]]\nid = "y"\n')
+    lines = KeyLines(
+        'a = 1\n[[q]]\nid = "x"\nchoices = [\n  { id = "a" },\n  { id = "b" },\n]\n[[q]]\nid = "y"\n'
+    )
     assert lines.line("a") == 1
     assert lines.line("q[0].choices[1]") == 6
     assert lines.line("q[1].id") == 9

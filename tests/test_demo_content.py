@@ -21,7 +21,10 @@ def test_demo_content_is_valid_and_complete() -> None:
         assert "quiz" in kinds and "reflection" in kinds, path.slug
         for module in path.modules:
             assert {"fi", "en"} <= set(module.body_html), (path.slug, module.slug)
-            assert all(len(html) > 400 for html in module.body_html.values()), (path.slug, module.slug)
+            assert all(len(html) > 400 for html in module.body_html.values()), (
+                path.slug,
+                module.slug,
+            )
             assert "lorem" not in " ".join(module.body_html.values()).lower()
     evidence_paths = {p.slug for p in tree.paths if any(m.kind == "evidence" for m in p.modules)}
     assert {"tutor-teacher", "regional-developer"} <= evidence_paths

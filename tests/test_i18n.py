@@ -18,10 +18,28 @@ PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%%")
 
 def extract(target: Path) -> set[str]:
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(REPO_ROOT / "babel.cfg"),
-         "-k", "_l", "-k", "lazy_gettext", "-k", "ngettext:1,2", "--no-location", "--omit-header",
-         "-o", str(target), "."],
-        check=True, capture_output=True, cwd=REPO_ROOT,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            str(REPO_ROOT / "babel.cfg"),
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-k",
+            "ngettext:1,2",
+            "--no-location",
+            "--omit-header",
+            "-o",
+            str(target),
+            ".",
+        ],
+        check=True,
+        capture_output=True,
+        cwd=REPO_ROOT,
     )
     with target.open("rb") as handle:
         return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
@@ -49,7 +67,10 @@ def test_catalogue_is_complete_and_placeholders_match(language: str) -> None:
         strings = [message.string] if isinstance(message.string, str) else list(message.string)
         assert all(strings), f"{language}: untranslated {ids[0]!r}"
         for text in strings:
-            assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(ids[-1])), (language, ids[0])
+            assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(ids[-1])), (
+                language,
+                ids[0],
+            )
         translated[ids[0]] = strings
     assert wanted <= set(translated), sorted(wanted - set(translated))
 

@@ -15,8 +15,13 @@ from campus.extensions import db
 
 
 def test_upgrade_empty_database_to_head_matches_models(tmp_path: Path) -> None:
-    app = create_app({"TESTING": True, "SECRET_KEY": "k",
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite'}"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "k",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'm.sqlite'}",
+        }
+    )
     with app.app_context():
         upgrade()
         with db.engine.connect() as connection:
@@ -25,7 +30,14 @@ def test_upgrade_empty_database_to_head_matches_models(tmp_path: Path) -> None:
             )
             assert compare_metadata(context, db.metadata) == []
             tables = set(sa.inspect(connection).get_table_names())
-        assert {"user", "organisation", "learning_path", "module", "completion", "quiz_attempt"} <= tables
+        assert {
+            "user",
+            "organisation",
+            "learning_path",
+            "module",
+            "completion",
+            "quiz_attempt",
+        } <= tables
         downgrade(revision="base")
         with db.engine.connect() as connection:
             assert set(sa.inspect(connection).get_table_names()) == {"alembic_version"}

@@ -41,8 +41,14 @@ def pg_app() -> Iterator[Flask]:
         if os.environ.get("CI"):
             pytest.fail("CAMPUS_TEST_POSTGRES_URL is not set in CI: .ci/run must start PostgreSQL")
         pytest.skip("CAMPUS_TEST_POSTGRES_URL not set")
-    app = create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": URL,
-                      "PASSWORD_HASH_METHOD": FAST_HASH})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "k",
+            "SQLALCHEMY_DATABASE_URI": URL,
+            "PASSWORD_HASH_METHOD": FAST_HASH,
+        }
+    )
     with app.app_context():
         with db.engine.begin() as connection:
             connection.execute(sa.text("DROP SCHEMA public CASCADE"))
@@ -83,10 +89,18 @@ def test_sync_completion_and_progress_on_postgres(pg_app: Flask) -> None:
         path = services.get_path("basics")
         services.mark_read(user, services.get_module(path, "welcome"), now())
         services.mark_read(user, services.get_module(path, "welcome"), now())
-        services.submit_quiz(user, services.get_module(path, "check-quiz"),
-                             {"q1": ["b"], "q2": ["a", "c"], "q3": ["a"]}, now())
+        services.submit_quiz(
+            user,
+            services.get_module(path, "check-quiz"),
+            {"q1": ["b"], "q2": ["a", "c"], "q3": ["a"]},
+            now(),
+        )
         _answer, result = services.submit_reflection(
-            user, services.get_module(path, "my-thoughts"), "Long enough reflection for the test path.", now())
+            user,
+            services.get_module(path, "my-thoughts"),
+            "Long enough reflection for the test path.",
+            now(),
+        )
         db.session.commit()
         assert result.path_completion is not None
         stored = db.session.execute(db.select(PathCompletion)).scalar_one()

@@ -21,7 +21,7 @@ def two_orgs(make_org, make_user, app: Flask, client):
     other = make_org("Other College")
     ids = {
         "learner": make_user("learner@home.fi", organisation_id=home, name="Liisa Learner"),
-        "colleague": make_user("colleague@home.fi", organisation_id=home, name="=HYPERLINK(\"x\")"),
+        "colleague": make_user("colleague@home.fi", organisation_id=home, name='=HYPERLINK("x")'),
         "org_admin": make_user("admin@home.fi", {Role.ORG_ADMIN}, organisation_id=home),
         "stranger": make_user("someone@other.fi", organisation_id=other, name="Outi Other"),
         "admin": make_user("root@campus.fi", {Role.ADMIN}, organisation_id=other),
@@ -32,27 +32,43 @@ def two_orgs(make_org, make_user, app: Flask, client):
 def login(client, email: str) -> None:
     from tests.conftest import PASSWORD
 
-    assert client.post("/auth/login", data={"email": email, "password": PASSWORD}).status_code == 302
+    assert (
+        client.post("/auth/login", data={"email": email, "password": PASSWORD}).status_code == 302
+    )
 
 
 def test_learner_cannot_see_any_organisation_table(client, two_orgs) -> None:
     home, other, _ids = two_orgs
     login(client, "learner@home.fi")
-    for url in ("/manage/", f"/manage/organisations/{home}/progress", f"/manage/organisations/{other}/progress",
-                f"/manage/organisations/{home}/progress.csv", "/manage/organisations", "/manage/users"):
+    for url in (
+        "/manage/",
+        f"/manage/organisations/{home}/progress",
+        f"/manage/organisations/{other}/progress",
+        f"/manage/organisations/{home}/progress.csv",
+        "/manage/organisations",
+        "/manage/users",
+    ):
         assert client.get(url).status_code == 403, url
 
 
 def test_org_admin_sees_only_their_own_organisation(client, two_orgs) -> None:
     home, other, _ids = two_orgs
     login(client, "admin@home.fi")
-    assert client.get("/manage/").headers["Location"].endswith(f"/manage/organisations/{home}/progress")
-    page = client.get(f"/manage/organisations/{home}/progress", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert (
+        client.get("/manage/")
+        .headers["Location"]
+        .endswith(f"/manage/organisations/{home}/progress")
+    )
+    page = client.get(
+        f"/manage/organisations/{home}/progress", headers={"Accept-Language": "en"}
+    ).get_data(as_text=True)
     assert "Liisa Learner" in page and "Outi Other" not in page
     assert client.get(f"/manage/organisations/{other}/progress").status_code == 403
     assert client.get(f"/manage/organisations/{other}/progress.csv").status_code == 403
     assert client.get("/manage/organisations").status_code == 403  # admin only
-    assert client.post("/manage/organisations", data={"name": "X", "kind": "other"}).status_code == 403
+    assert (
+        client.post("/manage/organisations", data={"name": "X", "kind": "other"}).status_code == 403
+    )
     assert client.get("/manage/organisations/999/progress").status_code == 404
 
 
@@ -64,10 +80,14 @@ def test_progress_csv(client, two_orgs, app: Flask) -> None:
         from tests.conftest import now
 
         learner = db.session.get(User, ids["learner"])
-        services.mark_read(learner, services.get_module(services.get_path("basics"), "welcome"), now())
+        services.mark_read(
+            learner, services.get_module(services.get_path("basics"), "welcome"), now()
+        )
         db.session.commit()
     login(client, "admin@home.fi")
-    response = client.get(f"/manage/organisations/{home}/progress.csv?theme=alpha", headers={"Accept-Language": "en"})
+    response = client.get(
+        f"/manage/organisations/{home}/progress.csv?theme=alpha", headers={"Accept-Language": "en"}
+    )
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
@@ -75,32 +95,57 @@ def test_progress_csv(client, two_orgs, app: Flask) -> None:
     assert len(rows) == 1 + 3  # three members × one path in theme alpha
     liisa = next(r for r in rows if r[0] == "Liisa Learner")
     assert liisa[3:9] == ["basics", "Basics", "enrolled", "1", "3", "33"]
-    assert any(r[0] == "'=HYPERLINK(\"x\")" for r in rows)  # no formula injection
+    assert any(r[0] == '\'=HYPERLINK("x")' for r in rows)  # no formula injection
     assert client.get(f"/manage/organisations/{home}/progress.csv?theme=nope").status_code == 404
 
 
 def test_admin_creates_organisations_and_assigns_roles(client, two_orgs, app: Flask) -> None:
     home, _other, ids = two_orgs
     login(client, "root@campus.fi")
-    assert client.post("/manage/organisations", data={"name": "Keuda", "kind": "education_provider"}).status_code == 302
-    assert client.post("/manage/organisations", data={"name": "Keuda", "kind": "education_provider"}).status_code == 400
-    response = client.post(f"/manage/users/{ids['learner']}",
-                           data={"organisation": home, "roles": ["tutor_teacher", "reviewer"]})
+    assert (
+        client.post(
+            "/manage/organisations", data={"name": "Keuda", "kind": "education_provider"}
+        ).status_code
+        == 302
+    )
+    assert (
+        client.post(
+            "/manage/organisations", data={"name": "Keuda", "kind": "education_provider"}
+        ).status_code
+        == 400
+    )
+    response = client.post(
+        f"/manage/users/{ids['learner']}",
+        data={"organisation": home, "roles": ["tutor_teacher", "reviewer"]},
+    )
     assert response.status_code == 302
     with app.app_context():
         from campus.auth.models import User
 
-        assert db.session.get(User, ids["learner"]).roles == {Role.LEARNER, Role.TUTOR_TEACHER, Role.REVIEWER}
+        assert db.session.get(User, ids["learner"]).roles == {
+            Role.LEARNER,
+            Role.TUTOR_TEACHER,
+            Role.REVIEWER,
+        }
     # An admin cannot remove their own admin role (no lock-out).
     own = client.post(f"/manage/users/{ids['admin']}", data={"organisation": home, "roles": []})
     assert own.status_code == 400
-    assert client.get(f"/manage/organisations/{home}/progress").status_code == 200  # admin sees every org
+    assert (
+        client.get(f"/manage/organisations/{home}/progress").status_code == 200
+    )  # admin sees every org
 
 
 @pytest.fixture
 def csrf_app(tmp_path):
-    app = create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": "sqlite://",
-                      "PASSWORD_HASH_METHOD": FAST_HASH, "UPLOAD_DIR": str(tmp_path)})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "k",
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "PASSWORD_HASH_METHOD": FAST_HASH,
+            "UPLOAD_DIR": str(tmp_path),
+        }
+    )
     with app.app_context():
         db.create_all()
     return app
@@ -109,13 +154,19 @@ def csrf_app(tmp_path):
 def test_state_changing_forms_need_a_csrf_token(csrf_app: Flask) -> None:
     client = csrf_app.test_client()
     with csrf_app.app_context():
-        from campus.auth.services import create_organisation
         from campus.auth.models import OrganisationKind
+        from campus.auth.services import create_organisation
 
         org = create_organisation("Org", OrganisationKind.OTHER)
         db.session.commit()
         org_id = org.id
-    data = {"name": "A", "email": "a@example.org", "organisation": org_id, "password": "long enough pw", "confirm": "long enough pw"}
+    data = {
+        "name": "A",
+        "email": "a@example.org",
+        "organisation": org_id,
+        "password": "long enough pw",
+        "confirm": "long enough pw",
+    }
     refused = client.post("/auth/register", data=data, headers={"Accept-Language": "en"})
     assert refused.status_code == 400
     assert "The form had expired" in refused.get_data(as_text=True)
@@ -127,7 +178,9 @@ def test_state_changing_forms_need_a_csrf_token(csrf_app: Flask) -> None:
 
 def test_session_cookie_flags(client, make_user) -> None:
     make_user()
-    response = client.post("/auth/login", data={"email": "learner@example.org", "password": "correct horse battery"})
+    response = client.post(
+        "/auth/login", data={"email": "learner@example.org", "password": "correct horse battery"}
+    )
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 

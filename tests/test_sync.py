@@ -28,7 +28,12 @@ def table_snapshot() -> list[tuple]:
 def test_sync_imports_tree(app: Flask, app_ctx: None) -> None:
     basics = services.get_path("basics")
     assert basics is not None
-    assert [m.slug for m in basics.active_modules] == ["welcome", "check-quiz", "my-thoughts", "extra-reading"]
+    assert [m.slug for m in basics.active_modules] == [
+        "welcome",
+        "check-quiz",
+        "my-thoughts",
+        "extra-reading",
+    ]
     assert basics.title["sv"] == "Grunder"
     assert basics.theme.slug == "alpha"
     assert [p.slug for p in services.get_path("advanced").prerequisites] == ["basics"]
@@ -48,7 +53,9 @@ def test_second_sync_is_a_no_op(app: Flask, runner_dir: Path) -> None:
         assert table_snapshot() == before
 
 
-def test_sync_updates_by_slug_and_retires_removed_modules(app: Flask, make_user, runner_dir: Path) -> None:
+def test_sync_updates_by_slug_and_retires_removed_modules(
+    app: Flask, make_user, runner_dir: Path
+) -> None:
     user_id = make_user()
     with app.app_context():
         from campus.auth.models import User
@@ -60,7 +67,11 @@ def test_sync_updates_by_slug_and_retires_removed_modules(app: Flask, make_user,
         module_id = module.id
     shutil.rmtree(runner_dir / "paths/basics/extra-reading")
     manifest = runner_dir / "paths/basics/path.toml"
-    manifest.write_text(manifest.read_text().replace(', "extra-reading"]', "]").replace('en = "Basics"', 'en = "Basics 2"'))
+    manifest.write_text(
+        manifest.read_text()
+        .replace(', "extra-reading"]', "]")
+        .replace('en = "Basics"', 'en = "Basics 2"')
+    )
     result = app.test_cli_runner().invoke(args=["content", "sync", "--dir", str(runner_dir)])
     assert result.exit_code == 0, result.output
     assert "updated  path basics" in result.output
@@ -71,10 +82,16 @@ def test_sync_updates_by_slug_and_retires_removed_modules(app: Flask, make_user,
         assert [m.slug for m in path.active_modules] == ["welcome", "check-quiz", "my-thoughts"]
         retired = db.session.get(Module, module_id)
         assert retired.is_retired
-        assert db.session.execute(db.select(Completion).where(Completion.module_id == module_id)).scalar_one()
+        assert db.session.execute(
+            db.select(Completion).where(Completion.module_id == module_id)
+        ).scalar_one()
     # Putting the module back restores the same row.
-    shutil.copytree(TEST_CONTENT / "paths/basics/extra-reading", runner_dir / "paths/basics/extra-reading")
-    manifest.write_text(manifest.read_text().replace('"my-thoughts"]', '"my-thoughts", "extra-reading"]'))
+    shutil.copytree(
+        TEST_CONTENT / "paths/basics/extra-reading", runner_dir / "paths/basics/extra-reading"
+    )
+    manifest.write_text(
+        manifest.read_text().replace('"my-thoughts"]', '"my-thoughts", "extra-reading"]')
+    )
     result = app.test_cli_runner().invoke(args=["content", "sync", "--dir", str(runner_dir)])
     assert "restored module basics/extra-reading" in result.output
     with app.app_context():
@@ -87,10 +104,14 @@ def test_bad_content_changes_nothing(app: Flask, runner_dir: Path) -> None:
     # One valid change and one broken file: the valid change must not be imported either.
     manifest = runner_dir / "paths/basics/path.toml"
     manifest.write_text(manifest.read_text().replace('en = "Basics"', 'en = "Changed"'))
-    (runner_dir / "paths/advanced/deep-dive/module.toml").write_text('version = 1\nkind = "read"\ntitle = "oops"\n')
+    (runner_dir / "paths/advanced/deep-dive/module.toml").write_text(
+        'version = 1\nkind = "read"\ntitle = "oops"\n'
+    )
     result = app.test_cli_runner().invoke(args=["content", "sync", "--dir", str(runner_dir)])
     assert result.exit_code == 1
-    assert "content/paths/advanced/deep-dive/module.toml:3: `title` must be a table" in result.output
+    assert (
+        "content/paths/advanced/deep-dive/module.toml:3: `title` must be a table" in result.output
+    )
     assert "Nothing was imported." in result.output
     with app.app_context():
         assert table_snapshot() == before

@@ -17,7 +17,9 @@ from tests.conftest import PASSWORD
 def test_catalogue_lists_themes_and_paths_for_visitors(client: FlaskClient) -> None:
     page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Alpha theme" in page and "Basics" in page and "Advanced" in page
-    filtered = client.get("/?audience=tutor_teachers", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    filtered = client.get("/?audience=tutor_teachers", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
     assert "Advanced" in filtered and "The basics path." not in filtered
 
 
@@ -41,7 +43,9 @@ def test_learner_journey_moves_progress_bars(client: FlaskClient, auth, make_use
     client.post("/paths/basics/check-quiz/quiz", data={"q-q1": "a", "q-q2": "b", "q-q3": "b"})
     page = client.get("/paths/basics/check-quiz").get_data(as_text=True)
     assert "0.0 % (0/3)" in page and 'aria-valuenow="33"' in page
-    client.post("/paths/basics/check-quiz/quiz", data={"q-q1": "b", "q-q2": ["a", "c"], "q-q3": "a"})
+    client.post(
+        "/paths/basics/check-quiz/quiz", data={"q-q1": "b", "q-q2": ["a", "c"], "q-q3": "a"}
+    )
     assert 'aria-valuenow="66"' in client.get("/paths/basics").get_data(as_text=True)
     short = client.post("/paths/basics/my-thoughts/reflection", data={"text": "short"})
     assert short.status_code == 400 and "at least 40" in short.get_data(as_text=True)
@@ -57,12 +61,17 @@ def test_learner_journey_moves_progress_bars(client: FlaskClient, auth, make_use
 def test_reflection_is_escaped_when_shown_back(client: FlaskClient, auth, make_user) -> None:
     make_user()
     auth.login()
-    client.post("/paths/basics/my-thoughts/reflection", data={"text": "<script>alert('x')</script> and more text here"})
+    client.post(
+        "/paths/basics/my-thoughts/reflection",
+        data={"text": "<script>alert('x')</script> and more text here"},
+    )
     page = client.get("/paths/basics/my-thoughts").get_data(as_text=True)
     assert "<script>alert" not in page and "&lt;script&gt;" in page
 
 
-def test_prerequisite_blocks_work_on_the_advanced_path(client: FlaskClient, auth, make_user, app: Flask) -> None:
+def test_prerequisite_blocks_work_on_the_advanced_path(
+    client: FlaskClient, auth, make_user, app: Flask
+) -> None:
     make_user()
     auth.login()
     response = client.post("/paths/advanced/enrol", follow_redirects=True)
@@ -79,17 +88,29 @@ def test_evidence_upload_through_the_form(client: FlaskClient, auth, make_user, 
         from campus.paths.models import PathCompletion
         from tests.conftest import now
 
-        db.session.add(PathCompletion(user_id=user_id, path_id=services.get_path("basics").id, completed_at=now()))
+        db.session.add(
+            PathCompletion(
+                user_id=user_id, path_id=services.get_path("basics").id, completed_at=now()
+            )
+        )
         db.session.commit()
     auth.login()
-    bad = client.post("/paths/advanced/show-your-work/evidence",
-                      data={"description": "My plan for the workshop.", "file": (io.BytesIO(b"MZ"), "tool.exe")},
-                      content_type="multipart/form-data")
+    bad = client.post(
+        "/paths/advanced/show-your-work/evidence",
+        data={"description": "My plan for the workshop.", "file": (io.BytesIO(b"MZ"), "tool.exe")},
+        content_type="multipart/form-data",
+    )
     assert bad.status_code == 400 and "not accepted" in bad.get_data(as_text=True)
-    good = client.post("/paths/advanced/show-your-work/evidence",
-                       data={"description": "My plan for the workshop.", "link": "https://example.org/plan",
-                             "file": (io.BytesIO(b"%PDF plan"), "plan.pdf")},
-                       content_type="multipart/form-data", follow_redirects=True)
+    good = client.post(
+        "/paths/advanced/show-your-work/evidence",
+        data={
+            "description": "My plan for the workshop.",
+            "link": "https://example.org/plan",
+            "file": (io.BytesIO(b"%PDF plan"), "plan.pdf"),
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
     assert good.status_code == 200
     page = good.get_data(as_text=True)
     assert "Waiting for review" in page and "plan.pdf" in page
@@ -109,16 +130,23 @@ def test_too_large_request_is_a_clear_413(app: Flask, client: FlaskClient, auth,
     app.config["MAX_CONTENT_LENGTH"] = 1000
     make_user()
     auth.login()
-    response = client.post("/paths/advanced/show-your-work/evidence",
-                           data={"description": "x" * 50, "file": (io.BytesIO(b"x" * 5000), "a.pdf")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/paths/advanced/show-your-work/evidence",
+        data={"description": "x" * 50, "file": (io.BytesIO(b"x" * 5000), "a.pdf")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 413 and "too large" in response.get_data(as_text=True)
 
 
 def test_register_login_logout(client: FlaskClient, make_org, app: Flask) -> None:
     org_id = make_org("Omnia")
-    data = {"name": "Aino", "email": "Aino@Example.org", "organisation": org_id,
-            "password": "long enough pw", "confirm": "long enough pw"}
+    data = {
+        "name": "Aino",
+        "email": "Aino@Example.org",
+        "organisation": org_id,
+        "password": "long enough pw",
+        "confirm": "long enough pw",
+    }
     assert client.post("/auth/register", data=data).status_code == 302
     with app.app_context():
         user = db.session.execute(db.select(User)).scalar_one()
@@ -128,22 +156,39 @@ def test_register_login_logout(client: FlaskClient, make_org, app: Flask) -> Non
     assert again.status_code == 302  # still logged in: sent to the dashboard
     client.post("/auth/logout")
     assert client.post("/auth/register", data=data).status_code == 400
-    weak = client.post("/auth/register", data={**data, "email": "b@example.org", "password": "short", "confirm": "short"})
+    weak = client.post(
+        "/auth/register",
+        data={**data, "email": "b@example.org", "password": "short", "confirm": "short"},
+    )
     assert weak.status_code == 400
     wrong = client.post("/auth/login", data={"email": "aino@example.org", "password": "nope"})
     assert wrong.status_code == 401
-    assert client.post("/auth/login", data={"email": "AINO@example.org", "password": "long enough pw"}).status_code == 302
+    assert (
+        client.post(
+            "/auth/login", data={"email": "AINO@example.org", "password": "long enough pw"}
+        ).status_code
+        == 302
+    )
 
 
 def test_login_ignores_offsite_next(client: FlaskClient, make_user) -> None:
     make_user()
-    response = client.post("/auth/login?next=https://evil.example/", data={"email": "learner@example.org", "password": PASSWORD})
+    response = client.post(
+        "/auth/login?next=https://evil.example/",
+        data={"email": "learner@example.org", "password": PASSWORD},
+    )
     assert response.headers["Location"] == "/dashboard"
     response = client.post("/auth/logout")
-    response = client.post("/auth/login?next=//evil.example/x", data={"email": "learner@example.org", "password": PASSWORD})
+    response = client.post(
+        "/auth/login?next=//evil.example/x",
+        data={"email": "learner@example.org", "password": PASSWORD},
+    )
     assert response.headers["Location"] == "/dashboard"
     client.post("/auth/logout")
-    response = client.post("/auth/login?next=/paths/basics", data={"email": "learner@example.org", "password": PASSWORD})
+    response = client.post(
+        "/auth/login?next=/paths/basics",
+        data={"email": "learner@example.org", "password": PASSWORD},
+    )
     assert response.headers["Location"] == "/paths/basics"
 
 
@@ -152,11 +197,25 @@ def test_password_change_logs_out_other_sessions(app: Flask, make_user) -> None:
     first, second = app.test_client(), app.test_client()
     for c in (first, second):
         c.post("/auth/login", data={"email": "learner@example.org", "password": PASSWORD})
-    wrong = first.post("/auth/account", data={"password-current_password": "bad", "password-new_password": "a new password",
-                                              "password-confirm": "a new password", "password-submit": "1"})
+    wrong = first.post(
+        "/auth/account",
+        data={
+            "password-current_password": "bad",
+            "password-new_password": "a new password",
+            "password-confirm": "a new password",
+            "password-submit": "1",
+        },
+    )
     assert wrong.status_code == 400
-    response = first.post("/auth/account", data={"password-current_password": PASSWORD, "password-new_password": "a new password",
-                                                 "password-confirm": "a new password", "password-submit": "1"})
+    response = first.post(
+        "/auth/account",
+        data={
+            "password-current_password": PASSWORD,
+            "password-new_password": "a new password",
+            "password-confirm": "a new password",
+            "password-submit": "1",
+        },
+    )
     assert response.status_code == 302
     assert first.get("/dashboard").status_code == 200
     assert second.get("/dashboard").status_code == 302  # the other session ended
@@ -165,11 +224,19 @@ def test_password_change_logs_out_other_sessions(app: Flask, make_user) -> None:
 def test_language_from_browser_then_choice(make_user, app: Flask) -> None:
     client = app.test_client()
     assert '<html lang="fi">' in client.get("/").get_data(as_text=True)  # Finnish fallback
-    assert '<html lang="sv">' in client.get("/", headers={"Accept-Language": "sv-FI,sv;q=0.9"}).get_data(as_text=True)
-    assert '<html lang="en">' in client.get("/", headers={"Accept-Language": "en-GB"}).get_data(as_text=True)
-    assert '<html lang="fi">' in client.get("/", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert '<html lang="sv">' in client.get(
+        "/", headers={"Accept-Language": "sv-FI,sv;q=0.9"}
+    ).get_data(as_text=True)
+    assert '<html lang="en">' in client.get("/", headers={"Accept-Language": "en-GB"}).get_data(
+        as_text=True
+    )
+    assert '<html lang="fi">' in client.get("/", headers={"Accept-Language": "de"}).get_data(
+        as_text=True
+    )
     client.post("/auth/language", data={"language": "en", "next": "/"})
-    assert '<html lang="en">' in client.get("/", headers={"Accept-Language": "sv"}).get_data(as_text=True)
+    assert '<html lang="en">' in client.get("/", headers={"Accept-Language": "sv"}).get_data(
+        as_text=True
+    )
     user_id = make_user()
     client.post("/auth/login", data={"email": "learner@example.org", "password": PASSWORD})
     client.post("/auth/language", data={"language": "sv", "next": "/"})
@@ -178,7 +245,9 @@ def test_language_from_browser_then_choice(make_user, app: Flask) -> None:
     assert client.post("/auth/language", data={"language": "de"}).status_code == 400
 
 
-def test_module_text_falls_back_when_swedish_is_missing(client: FlaskClient, auth, make_user) -> None:
+def test_module_text_falls_back_when_swedish_is_missing(
+    client: FlaskClient, auth, make_user
+) -> None:
     make_user()
     auth.login()
     client.post("/auth/language", data={"language": "sv", "next": "/"})
@@ -187,7 +256,9 @@ def test_module_text_falls_back_when_swedish_is_missing(client: FlaskClient, aut
     assert "Mer." in client.get("/paths/basics/extra-reading").get_data(as_text=True)
 
 
-def test_unexpected_error_shows_no_stack_trace(app: Flask, client: FlaskClient, monkeypatch) -> None:
+def test_unexpected_error_shows_no_stack_trace(
+    app: Flask, client: FlaskClient, monkeypatch
+) -> None:
     from campus.paths import services
 
     app.config["RENDER_500_IN_TESTS"] = True

@@ -36,7 +36,12 @@ def safe_next(target: str | None) -> str:
     """Only same-site relative paths are followed after login (no open redirect)."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
             return target
     return url_for("paths.dashboard")
 
@@ -79,7 +84,11 @@ def register():
         organisation = db.get_or_404(Organisation, form.organisation.data)
         try:
             user = services.register_user(
-                form.email.data, form.name.data, form.password.data, organisation, current_language()
+                form.email.data,
+                form.name.data,
+                form.password.data,
+                organisation,
+                current_language(),
             )
         except services.AccountError as error:
             flash(str(error), "error")

@@ -15,7 +15,9 @@ manage_cli = click.Group("manage", help="Organisations and roles.")
 
 @manage_cli.command("add-organisation")
 @click.argument("name")
-@click.option("--kind", type=click.Choice([k.value for k in OrganisationKind]), default="education_provider")
+@click.option(
+    "--kind", type=click.Choice([k.value for k in OrganisationKind]), default="education_provider"
+)
 @with_appcontext
 def add_organisation(name: str, kind: str) -> None:
     """Create an organisation."""

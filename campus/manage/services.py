@@ -47,11 +47,15 @@ def organisation_progress(organisation: Organisation, theme: Theme | None = None
     if theme is not None:
         query = query.where(LearningPath.theme_id == theme.id)
     paths = list(
-        db.session.execute(query.order_by(Theme.position, LearningPath.position, LearningPath.slug)).scalars()
+        db.session.execute(
+            query.order_by(Theme.position, LearningPath.position, LearningPath.slug)
+        ).scalars()
     )
     users = list(
         db.session.execute(
-            db.select(User).where(User.organisation_id == organisation.id).order_by(User.name, User.id)
+            db.select(User)
+            .where(User.organisation_id == organisation.id)
+            .order_by(User.name, User.id)
         ).scalars()
     )
     user_ids = [user.id for user in users]
@@ -60,17 +64,21 @@ def organisation_progress(organisation: Organisation, theme: Theme | None = None
     finished: dict[tuple[int, int], datetime] = {}
     if user_ids:
         for user_id, module_id in db.session.execute(
-            db.select(Completion.user_id, Completion.module_id).where(Completion.user_id.in_(user_ids))
+            db.select(Completion.user_id, Completion.module_id).where(
+                Completion.user_id.in_(user_ids)
+            )
         ):
             done[user_id].add(module_id)
         for user_id, path_id in db.session.execute(
-            db.select(Enrollment.user_id, Enrollment.path_id).where(Enrollment.user_id.in_(user_ids))
+            db.select(Enrollment.user_id, Enrollment.path_id).where(
+                Enrollment.user_id.in_(user_ids)
+            )
         ):
             enrolled.add((user_id, path_id))
         for user_id, path_id, completed_at in db.session.execute(
-            db.select(PathCompletion.user_id, PathCompletion.path_id, PathCompletion.completed_at).where(
-                PathCompletion.user_id.in_(user_ids)
-            )
+            db.select(
+                PathCompletion.user_id, PathCompletion.path_id, PathCompletion.completed_at
+            ).where(PathCompletion.user_id.in_(user_ids))
         ):
             finished[(user_id, path_id)] = completed_at
     required = {path.id: {m.id for m in path.required_modules} for path in paths}
@@ -79,7 +87,9 @@ def organisation_progress(organisation: Organisation, theme: Theme | None = None
         cells = []
         for path in paths:
             key = (user.id, path.id)
-            status = "completed" if key in finished else "enrolled" if key in enrolled else "not_started"
+            status = (
+                "completed" if key in finished else "enrolled" if key in enrolled else "not_started"
+            )
             cells.append(
                 ProgressCell(
                     status=status,

@@ -81,8 +81,16 @@ def progress_csv(organisation_id: int):
     theme = _theme_filter()
     table = services.organisation_progress(organisation, theme)
     headers = [
-        _("Name"), _("E-mail"), _("Theme"), _("Path id"), _("Path"), _("Status"),
-        _("Required modules done"), _("Required modules"), _("Percent"), _("Completed at"),
+        _("Name"),
+        _("E-mail"),
+        _("Theme"),
+        _("Path id"),
+        _("Path"),
+        _("Status"),
+        _("Required modules done"),
+        _("Required modules"),
+        _("Percent"),
+        _("Completed at"),
     ]
     body = "\ufeff" + services.progress_csv(table, current_language(), headers)
     filename = f"progress-{organisation.slug}{'-' + theme.slug if theme else ''}.csv"
@@ -141,8 +149,12 @@ def edit_user(user_id: int):
         organisation=user.organisation_id,
         roles=[role.value for role in user.roles if role is not Role.LEARNER],
     )
-    form.organisation.choices = [(org.id, org.name) for org in account_services.list_organisations()]
-    form.roles.choices = [(role.value, ROLE_LABELS[role.value]) for role in Role if role is not Role.LEARNER]
+    form.organisation.choices = [
+        (org.id, org.name) for org in account_services.list_organisations()
+    ]
+    form.roles.choices = [
+        (role.value, ROLE_LABELS[role.value]) for role in Role if role is not Role.LEARNER
+    ]
     if form.validate_on_submit():
         roles = {Role(value) for value in form.roles.data}
         if user.id == current_user.id and Role.ADMIN not in roles:

@@ -65,4 +65,6 @@ def sync(directory: str | None) -> None:
         click.echo(f"restored {line}")
     for line in report.retired:
         click.echo(f"retired  {line}")
-    click.echo(f"Content synced: {report.summary()}." if report.changed else "Content is up to date.")
+    click.echo(
+        f"Content synced: {report.summary()}." if report.changed else "Content is up to date."
+    )

@@ -127,7 +127,7 @@ class KeyLines:
             if key := self._KEY.match(line):
                 full = f"{table}.{key[1]}" if table else key[1]
                 self.lines.setdefault(full, number)
-                rest = line[key.end():].strip()
+                rest = line[key.end() :].strip()
                 array_key, element_index = (full, 0) if rest.startswith("[") else (None, 0)
                 if array_key and self._ELEMENT.match(rest[1:]):
                     self.lines.setdefault(f"{array_key}[0]", number)
@@ -198,7 +198,7 @@ class _Reader:
                 self.report_key(key, f"`{key}` is required (a table with fi and en texts)")
             return {}
         if not isinstance(value, Mapping):
-            self.report_key(key, f"`{key}` must be a table like {{ fi = \"…\", en = \"…\" }}")
+            self.report_key(key, f'`{key}` must be a table like {{ fi = "…", en = "…" }}')
             return {}
         texts: dict[str, str] = {}
         for language, text in value.items():
@@ -268,7 +268,9 @@ def load_tree(root: Path) -> ContentTree:
     theme_slugs = {file.stem for file in (root / "themes").glob("*.toml")}
     paths_dir = root / "paths"
     readers: dict[str, _Reader] = {}
-    for path_dir in sorted(p for p in paths_dir.iterdir() if p.is_dir()) if paths_dir.is_dir() else []:
+    for path_dir in (
+        sorted(p for p in paths_dir.iterdir() if p.is_dir()) if paths_dir.is_dir() else []
+    ):
         spec, reader = _load_path(path_dir, root, theme_slugs, problems)
         if spec is not None and reader is not None:
             tree.paths.append(spec)
@@ -298,9 +300,11 @@ def _load_themes(root: Path, problems: list[Problem]) -> list[ThemeSpec]:
         position = reader.integer("position", 1, 99)
         colour = reader.data.get("colour")
         if not isinstance(colour, str) or not COLOUR.match(colour):
-            reader.report_key("colour", "`colour` must be a colour like \"#0b5fa5\"")
+            reader.report_key("colour", '`colour` must be a colour like "#0b5fa5"')
         if position in positions:
-            reader.report_key("position", f"position {position} is already used by theme `{positions[position]}`")
+            reader.report_key(
+                "position", f"position {position} is already used by theme `{positions[position]}`"
+            )
         positions[position] = slug
         title = reader.texts("title")
         summary = reader.texts("summary")
@@ -329,7 +333,17 @@ def _load_path(
         return None, None
     before = len(problems)
     reader.unknown_keys(
-        {"version", "theme", "position", "audience", "requires", "badge", "title", "summary", "modules"}
+        {
+            "version",
+            "theme",
+            "position",
+            "audience",
+            "requires",
+            "badge",
+            "title",
+            "summary",
+            "modules",
+        }
     )
     theme = reader.data.get("theme")
     if not isinstance(theme, str) or theme not in theme_slugs:
@@ -359,7 +373,9 @@ def _load_path(
     for position_in_path, module_slug in enumerate(module_slugs, start=1):
         module_dir = path_dir / module_slug
         if not module_dir.is_dir():
-            reader.report_key("modules", f"module `{module_slug}` is listed but its folder is missing")
+            reader.report_key(
+                "modules", f"module `{module_slug}` is listed but its folder is missing"
+            )
             continue
         module = _load_module(module_dir, root, position_in_path, problems)
         if module is not None:
@@ -386,7 +402,9 @@ def _load_path(
     return spec, reader
 
 
-def _load_module(module_dir: Path, root: Path, position: int, problems: list[Problem]) -> ModuleSpec | None:
+def _load_module(
+    module_dir: Path, root: Path, position: int, problems: list[Problem]
+) -> ModuleSpec | None:
     reader = _Reader(module_dir / "module.toml", root, problems)
     if not (module_dir / "module.toml").exists():
         reader.report(1, "module.toml is missing")
@@ -397,7 +415,9 @@ def _load_module(module_dir: Path, root: Path, position: int, problems: list[Pro
     kind = reader.data.get("kind")
     kinds = [k.value for k in KIND_KEYS]
     if kind == ModuleKind.LTI:
-        reader.report_key("kind", "kind `lti` is reserved: LTI modules come with the LTI platform work")
+        reader.report_key(
+            "kind", "kind `lti` is reserved: LTI modules come with the LTI platform work"
+        )
         return None
     if kind not in kinds:
         reader.report_key("kind", f"`kind` must be one of: {', '.join(kinds)}")
@@ -411,7 +431,10 @@ def _load_module(module_dir: Path, root: Path, position: int, problems: list[Pro
     bodies = _read_bodies(module_dir, root, reader)
     if len(problems) != before:
         return None
-    body_html = {language: render_markdown(text, drop_leading_title=True) for language, text in bodies.items()}
+    body_html = {
+        language: render_markdown(text, drop_leading_title=True)
+        for language, text in bodies.items()
+    }
     return ModuleSpec(
         slug=module_dir.name,
         position=position,
@@ -464,7 +487,11 @@ def _module_settings(reader: _Reader, kind: ModuleKind) -> dict[str, Any]:
         accept_link = reader.boolean("accept_link", True)
         if not accept_file and not accept_link:
             reader.report_key("accept_link", "an evidence module must accept a file or a link")
-        return {"prompt": reader.texts("prompt"), "accept_file": accept_file, "accept_link": accept_link}
+        return {
+            "prompt": reader.texts("prompt"),
+            "accept_file": accept_file,
+            "accept_link": accept_link,
+        }
     return {}
 
 
@@ -536,7 +563,9 @@ def _check_prerequisites(
     for path in paths:
         for required in path.requires:
             if required not in folders:
-                readers[path.slug].report_key("requires", f"required path `{required}` does not exist")
+                readers[path.slug].report_key(
+                    "requires", f"required path `{required}` does not exist"
+                )
     # Depth-first search for cycles; each cycle reported once, on its first path.
     state: dict[str, int] = {}
 
@@ -544,8 +573,10 @@ def _check_prerequisites(
         state[slug] = 1
         for nxt in graph.get(slug, ()):
             if state.get(nxt) == 1:
-                cycle = trail[trail.index(nxt):] + [nxt] if nxt in trail else [slug, nxt]
-                readers[nxt].report_key("requires", "prerequisites form a cycle: " + " → ".join(cycle))
+                cycle = trail[trail.index(nxt) :] + [nxt] if nxt in trail else [slug, nxt]
+                readers[nxt].report_key(
+                    "requires", "prerequisites form a cycle: " + " → ".join(cycle)
+                )
             elif nxt in graph and state.get(nxt) is None:
                 visit(nxt, trail + [nxt])
         state[slug] = 2

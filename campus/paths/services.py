@@ -70,6 +70,7 @@ class PathProgress:
 
 # --- catalogue -----------------------------------------------------------------------------
 
+
 def list_themes() -> list[Theme]:
     """Themes with their paths and modules loaded up front (the catalogue shows them all)."""
     return list(
@@ -104,6 +105,7 @@ def get_module(path: LearningPath, slug: str) -> Module | None:
 
 
 # --- enrolment and progress ----------------------------------------------------------------
+
 
 def completed_path_ids(user: User) -> set[int]:
     return set(
@@ -196,9 +198,9 @@ def progress_for_paths(user: User | None, paths: list[LearningPath]) -> dict[int
             required_total=len(required),
             required_done=sum(1 for m in required if m.id in path_done),
             next_module=next((m for m in modules if m.id not in path_done), None),
-            missing_prerequisites=[] if anonymous else [
-                p for p in path.prerequisites if p.id not in finished
-            ],
+            missing_prerequisites=[]
+            if anonymous
+            else [p for p in path.prerequisites if p.id not in finished],
         )
     return result
 
@@ -219,6 +221,7 @@ def my_paths(user: User) -> list[PathProgress]:
 
 
 # --- completion ----------------------------------------------------------------------------
+
 
 def complete_module(
     user: User,
@@ -256,7 +259,9 @@ def complete_module(
 
 def _find_completion(user: User, module: Module) -> Completion | None:
     return db.session.execute(
-        db.select(Completion).where(Completion.user_id == user.id, Completion.module_id == module.id)
+        db.select(Completion).where(
+            Completion.user_id == user.id, Completion.module_id == module.id
+        )
     ).scalar_one_or_none()
 
 
@@ -284,14 +289,24 @@ def mark_read(user: User, module: Module, now: datetime) -> CompletionResult:
     return complete_module(user, module, CompletionSource.SELF, now)
 
 
-def quiz_attempts(user: User, module: Module) -> list[QuizAttempt]:
-    return list(
-        db.session.execute(
-            db.select(QuizAttempt)
-            .where(QuizAttempt.user_id == user.id, QuizAttempt.module_id == module.id)
-            .order_by(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc())
-        ).scalars()
+SubmissionModel = type[QuizAttempt] | type[ReflectionAnswer] | type[EvidenceSubmission]
+
+
+def _submissions(
+    model: SubmissionModel, user: User, module: Module, limit: int | None = None
+) -> list:  # type: ignore[type-arg]
+    """A learner's attempts, answers or evidence for one module, newest first."""
+    query = (
+        db.select(model)
+        .where(model.user_id == user.id, model.module_id == module.id)
+        .order_by(model.submitted_at.desc(), model.id.desc())
+        .limit(limit)
     )
+    return list(db.session.execute(query).scalars())
+
+
+def quiz_attempts(user: User, module: Module) -> list[QuizAttempt]:
+    return _submissions(QuizAttempt, user, module)
 
 
 def attempts_left(user: User, module: Module) -> int | None:
@@ -333,12 +348,7 @@ def submit_quiz(
 
 
 def latest_reflection(user: User, module: Module) -> ReflectionAnswer | None:
-    return db.session.execute(
-        db.select(ReflectionAnswer)
-        .where(ReflectionAnswer.user_id == user.id, ReflectionAnswer.module_id == module.id)
-        .order_by(ReflectionAnswer.submitted_at.desc(), ReflectionAnswer.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    return next(iter(_submissions(ReflectionAnswer, user, module, limit=1)), None)
 
 
 MAX_REFLECTION_LENGTH = 20_000
@@ -361,7 +371,10 @@ def submit_reflection(
         )
     if len(text) > MAX_REFLECTION_LENGTH:
         raise ActivityError(
-            _("Your reflection is too long (at most %(maximum)d characters).", maximum=MAX_REFLECTION_LENGTH)
+            _(
+                "Your reflection is too long (at most %(maximum)d characters).",
+                maximum=MAX_REFLECTION_LENGTH,
+            )
         )
     answer = ReflectionAnswer(user_id=user.id, module_id=module.id, text=text, submitted_at=now)
     db.session.add(answer)
@@ -370,13 +383,7 @@ def submit_reflection(
 
 
 def evidence_submissions(user: User, module: Module) -> list[EvidenceSubmission]:
-    return list(
-        db.session.execute(
-            db.select(EvidenceSubmission)
-            .where(EvidenceSubmission.user_id == user.id, EvidenceSubmission.module_id == module.id)
-            .order_by(EvidenceSubmission.submitted_at.desc(), EvidenceSubmission.id.desc())
-        ).scalars()
-    )
+    return _submissions(EvidenceSubmission, user, module)
 
 
 @dataclass(frozen=True)
@@ -388,7 +395,9 @@ class EvidenceFile:
 def _check_link(link: str) -> str:
     parts = urlsplit(link)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ActivityError(_("The link must be a full web address starting with https:// or http://."))
+        raise ActivityError(
+            _("The link must be a full web address starting with https:// or http://.")
+        )
     return link
 
 
@@ -422,7 +431,11 @@ def submit_evidence(
     if any(s.status == "submitted" for s in evidence_submissions(user, module)):
         raise ActivityError(_("Your earlier submission is still waiting for review."))
     submission = EvidenceSubmission(
-        user_id=user.id, module_id=module.id, description=description, link_url=link, submitted_at=now
+        user_id=user.id,
+        module_id=module.id,
+        description=description,
+        link_url=link,
+        submitted_at=now,
     )
     if file:
         submission.file_name, submission.stored_name, submission.file_size = _store_upload(
@@ -447,7 +460,10 @@ def _store_upload(
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in allowed_extensions:
         raise ActivityError(
-            _("Files of this type are not accepted. Allowed: %(types)s", types=", ".join(allowed_extensions))
+            _(
+                "Files of this type are not accepted. Allowed: %(types)s",
+                types=", ".join(allowed_extensions),
+            )
         )
     upload_dir.mkdir(parents=True, exist_ok=True)
     stored_name = f"{secrets.token_hex(16)}.{extension}"
@@ -459,7 +475,10 @@ def _store_upload(
                 size += len(chunk)
                 if size > max_bytes:
                     raise ActivityError(
-                        _("The file is too large (at most %(megabytes)d MB).", megabytes=max_bytes // (1024 * 1024))
+                        _(
+                            "The file is too large (at most %(megabytes)d MB).",
+                            megabytes=max_bytes // (1024 * 1024),
+                        )
                     )
                 out.write(chunk)
     except BaseException:

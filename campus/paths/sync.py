@@ -87,9 +87,7 @@ def _sync_themes(specs: list[ThemeSpec], report: SyncReport) -> dict[str, Theme]
 def _sync_paths(
     specs: list[PathSpec], themes: dict[str, Theme], report: SyncReport, now: datetime
 ) -> dict[str, LearningPath]:
-    existing = {
-        path.slug: path for path in db.session.execute(db.select(LearningPath)).scalars()
-    }
+    existing = {path.slug: path for path in db.session.execute(db.select(LearningPath)).scalars()}
     for spec in specs:
         path = existing.get(spec.slug)
         label = f"path {spec.slug}"

@@ -53,6 +53,22 @@ def _module_or_404(path_slug: str, module_slug: str) -> tuple[LearningPath, Modu
     return path, module
 
 
+def _activity_or_404(
+    path_slug: str, module_slug: str, kind: ModuleKind
+) -> tuple[LearningPath, Module]:
+    path, module = _module_or_404(path_slug, module_slug)
+    if module.kind != kind:
+        abort(404)
+    return path, module
+
+
+def _invalid_form(path: LearningPath, module: Module, form_name: str, form):  # type: ignore[no-untyped-def]
+    """A missing CSRF token is a 400 page; other field errors re-render the module with them."""
+    if form.csrf_token.errors:
+        abort(400)
+    return _render_module(path, module, status=400, **{form_name: form})
+
+
 def _module_url(module: Module) -> str:
     return url_for("paths.module", path_slug=module.path.slug, module_slug=module.slug)
 
@@ -84,7 +100,9 @@ def catalogue():
     sections = [(theme, services.active_paths(theme, audience)) for theme in themes]
     progress = {}
     if current_user.is_authenticated:
-        progress = services.progress_for_paths(current_user, [p for _t, paths in sections for p in paths])
+        progress = services.progress_for_paths(
+            current_user, [p for _t, paths in sections for p in paths]
+        )
     return render_template(
         "paths/catalogue.html",
         sections=sections,
@@ -160,7 +178,9 @@ def _render_module(path: LearningPath, module: Module, status: int = 200, **form
         )
     elif module.kind == ModuleKind.REFLECTION:
         latest = services.latest_reflection(current_user, module)
-        form = forms.pop("reflection_form", None) or ReflectionForm(text=latest.text if latest else "")
+        form = forms.pop("reflection_form", None) or ReflectionForm(
+            text=latest.text if latest else ""
+        )
         context.update(reflection_form=form, latest_reflection=latest)
     elif module.kind == ModuleKind.EVIDENCE:
         context.update(
@@ -175,7 +195,7 @@ def _render_module(path: LearningPath, module: Module, status: int = 200, **form
 @bp.post("/paths/<path_slug>/<module_slug>/done")
 @login_required
 def mark_done(path_slug: str, module_slug: str):
-    path, module = _module_or_404(path_slug, module_slug)
+    path, module = _activity_or_404(path_slug, module_slug, ModuleKind.READ)
     if not ActionForm().validate_on_submit():
         abort(400)
     if (blocked := _guard_prerequisites(path)) is not None:
@@ -192,9 +212,7 @@ def mark_done(path_slug: str, module_slug: str):
 @bp.post("/paths/<path_slug>/<module_slug>/quiz")
 @login_required
 def submit_quiz(path_slug: str, module_slug: str):
-    path, module = _module_or_404(path_slug, module_slug)
-    if module.kind != ModuleKind.QUIZ:
-        abort(404)
+    path, module = _activity_or_404(path_slug, module_slug, ModuleKind.QUIZ)
     if not ActionForm().validate_on_submit():
         abort(400)
     if (blocked := _guard_prerequisites(path)) is not None:
@@ -211,15 +229,24 @@ def submit_quiz(path_slug: str, module_slug: str):
     db.session.commit()
     if grade.passed:
         flash(
-            _("You passed with %(score)s%% (%(correct)d/%(total)d).", score=grade.score,
-              correct=grade.correct, total=grade.total),
+            _(
+                "You passed with %(score)s%% (%(correct)d/%(total)d).",
+                score=grade.score,
+                correct=grade.correct,
+                total=grade.total,
+            ),
             "success",
         )
     else:
         flash(
-            _("You got %(score)s%% (%(correct)d/%(total)d); %(pass_mark)d%% is needed to pass. "
-              "Read the explanations and try again.", score=grade.score, correct=grade.correct,
-              total=grade.total, pass_mark=module.settings["pass_mark"]),
+            _(
+                "You got %(score)s%% (%(correct)d/%(total)d); %(pass_mark)d%% is needed to pass. "
+                "Read the explanations and try again.",
+                score=grade.score,
+                correct=grade.correct,
+                total=grade.total,
+                pass_mark=module.settings["pass_mark"],
+            ),
             "error",
         )
     _announce(result)
@@ -229,14 +256,10 @@ def submit_quiz(path_slug: str, module_slug: str):
 @bp.post("/paths/<path_slug>/<module_slug>/reflection")
 @login_required
 def submit_reflection(path_slug: str, module_slug: str):
-    path, module = _module_or_404(path_slug, module_slug)
-    if module.kind != ModuleKind.REFLECTION:
-        abort(404)
+    path, module = _activity_or_404(path_slug, module_slug, ModuleKind.REFLECTION)
     form = ReflectionForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
-        return _render_module(path, module, status=400, reflection_form=form)
+        return _invalid_form(path, module, "reflection_form", form)
     if (blocked := _guard_prerequisites(path)) is not None:
         return blocked
     try:
@@ -253,19 +276,17 @@ def submit_reflection(path_slug: str, module_slug: str):
 @bp.post("/paths/<path_slug>/<module_slug>/evidence")
 @login_required
 def submit_evidence(path_slug: str, module_slug: str):
-    path, module = _module_or_404(path_slug, module_slug)
-    if module.kind != ModuleKind.EVIDENCE:
-        abort(404)
+    path, module = _activity_or_404(path_slug, module_slug, ModuleKind.EVIDENCE)
     form = EvidenceForm()
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400)
-        return _render_module(path, module, status=400, evidence_form=form)
+        return _invalid_form(path, module, "evidence_form", form)
     if (blocked := _guard_prerequisites(path)) is not None:
         return blocked
     upload = form.file.data
     evidence_file = (
-        services.EvidenceFile(upload.filename, upload.stream) if upload and upload.filename else None
+        services.EvidenceFile(upload.filename, upload.stream)
+        if upload and upload.filename
+        else None
     )
     try:
         services.submit_evidence(

@@ -30,8 +30,13 @@ from tests.conftest import now
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -45,12 +50,14 @@ def _require_browser() -> None:
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("live")
-    app = create_app({
-        "SECRET_KEY": "browser-tests",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'campus.sqlite'}",
-        "PASSWORD_HASH_METHOD": FAST_HASH,
-        "UPLOAD_DIR": str(folder / "uploads"),
-    })
+    app = create_app(
+        {
+            "SECRET_KEY": "browser-tests",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'campus.sqlite'}",
+            "PASSWORD_HASH_METHOD": FAST_HASH,
+            "UPLOAD_DIR": str(folder / "uploads"),
+        }
+    )
     with app.app_context():
         db.create_all()
         sync_tree(load_tree(REPO_ROOT / "content"), now())
@@ -59,8 +66,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         for email, roles in (("learner@omnia.fi", set()), ("boss@omnia.fi", {Role.ORG_ADMIN})):
             from werkzeug.security import generate_password_hash
 
-            user = User(email=email, name=email.split("@")[0].title(), organisation=org,
-                        password_hash=generate_password_hash(PASSWORD, method=FAST_HASH))
+            user = User(
+                email=email,
+                name=email.split("@")[0].title(),
+                organisation=org,
+                password_hash=generate_password_hash(PASSWORD, method=FAST_HASH),
+            )
             db.session.add(user)
             set_roles(user, roles)
         db.session.commit()

@@ -19,7 +19,10 @@ def test_learner_enrols_and_works_through_a_path(live_server: str, page) -> None
     assert page.locator("html").get_attribute("lang") == "fi"
     assert page.locator("section.theme").count() == 8
     log_in(page, base, "learner@omnia.fi")
-    assert "Sinulla ei ole keskeneräisiä polkuja" in page.content() or page.locator("#in-progress").count() == 1
+    assert (
+        "Sinulla ei ole keskeneräisiä polkuja" in page.content()
+        or page.locator("#in-progress").count() == 1
+    )
 
     page.goto(base + "/paths/digital-strategy")
     page.get_by_role("button", name="Ilmoittaudu ja aloita").click()
