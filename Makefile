@@ -25,7 +25,7 @@ translations: install
 translations-update: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location \
 		--sort-output --omit-header -o campus/translations/messages.pot .
-	$(BIN)/pybabel update -i campus/translations/messages.pot -d campus/translations --no-location --omit-header
+	$(BIN)/pybabel update -i campus/translations/messages.pot -d campus/translations --omit-header
 
 setup: install translations
 	$(FLASK) db upgrade

@@ -197,3 +197,21 @@ def test_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch) -> None:
     first = stored_secret_key(tmp_path)
     assert len(first) > 40 and stored_secret_key(tmp_path) == first
     assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_admin_user_list_is_searchable_and_paged(client, make_org, make_user, app: Flask) -> None:
+    org = make_org("Big College")
+    make_user("root@campus.fi", {Role.ADMIN}, organisation_id=org, name="Root")
+    for index in range(55):
+        make_user(f"person{index:02d}@big.fi", organisation_id=org, name=f"Person {index:02d}")
+    make_user("under_score@big.fi", organisation_id=org, name="Uma")
+    login(client, "root@campus.fi")
+    first = client.get("/manage/users").get_data(as_text=True)
+    assert "57 users" in first and "Page 1 of 2" in first and "Person 48" in first
+    second = client.get("/manage/users?page=2").get_data(as_text=True)
+    assert "Person 50" in second and "Uma" in second and "Person 49" not in second
+    found = client.get("/manage/users?q=PERSON 1").get_data(as_text=True)
+    assert "10 users" in found  # Person 10–19, case-insensitive
+    literal = client.get("/manage/users?q=_").get_data(as_text=True)
+    assert "1 user" in literal and "under_score@big.fi" in literal  # _ is not a wildcard
+    assert client.get("/manage/users?page=99").status_code == 200

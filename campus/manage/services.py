@@ -132,8 +132,18 @@ def progress_csv(table: ProgressTable, language: str, headers: list[str]) -> str
     return buffer.getvalue()
 
 
-def list_users(organisation: Organisation | None = None) -> list[User]:
+USERS_PER_PAGE = 50
+
+
+def search_users(organisation: Organisation | None, text: str, page: int):  # type: ignore[no-untyped-def]
+    """A page of users, optionally of one organisation and matching a name or e-mail fragment."""
     query = db.select(User).order_by(User.name, User.id)
     if organisation is not None:
         query = query.where(User.organisation_id == organisation.id)
-    return list(db.session.execute(query).scalars())
+    text = text.strip()
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            db.or_(User.name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\"))
+        )
+    return db.paginate(query, page=page, per_page=USERS_PER_PAGE, error_out=False)

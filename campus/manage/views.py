@@ -132,9 +132,12 @@ def users():
     organisation = None
     if organisation_id := request.args.get("organisation", type=int):
         organisation = db.get_or_404(Organisation, organisation_id)
+    search = request.args.get("q", "")[:100]
+    page = services.search_users(organisation, search, request.args.get("page", 1, type=int))
     return render_template(
         "manage/users.html",
-        users=services.list_users(organisation),
+        page=page,
+        search=search,
         organisation=organisation,
         organisations=account_services.list_organisations(),
     )

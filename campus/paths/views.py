@@ -21,6 +21,7 @@ from flask_login import login_required
 
 from campus.extensions import db
 from campus.paths import services
+from campus.paths.activities import grade_quiz
 from campus.paths.activities import is_multiple_answer
 from campus.paths.forms import ActionForm
 from campus.paths.forms import EvidenceForm
@@ -170,11 +171,17 @@ def _render_module(path: LearningPath, module: Module, status: int = 200, **form
     }
     if module.kind == ModuleKind.QUIZ:
         attempts = services.quiz_attempts(current_user, module)
+        last_attempt = attempts[0] if attempts else None
+        feedback = {}
+        if last_attempt is not None:
+            graded = grade_quiz(module.settings, last_attempt.answers)
+            feedback = {result.question_id: result.is_correct for result in graded.results}
         context.update(
             attempts=attempts,
             attempts_left=services.attempts_left(current_user, module),
             is_multiple=is_multiple_answer,
-            last_attempt=forms.pop("last_attempt", None) or (attempts[0] if attempts else None),
+            last_attempt=last_attempt,
+            question_feedback=feedback,
         )
     elif module.kind == ModuleKind.REFLECTION:
         latest = services.latest_reflection(current_user, module)
