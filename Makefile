@@ -19,13 +19,11 @@ $(VENV)/.installed: $(BIN)/activate pyproject.toml
 install: $(VENV)/.installed
 
 translations: install
-	$(BIN)/pybabel compile --use-fuzzy -d campus/translations -f 2>&1 | grep -v '^compiling' || true
+	$(BIN)/pybabel -q compile -d campus/translations
 
 # After changing user-facing strings: re-extract, merge into fi/sv, then translate the new entries.
 translations-update: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location \
-		--sort-output --omit-header -o campus/translations/messages.pot .
-	$(BIN)/pybabel update -i campus/translations/messages.pot -d campus/translations --omit-header
+	$(FLASK) translate update
 
 setup: install translations
 	$(FLASK) db upgrade

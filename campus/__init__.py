@@ -28,6 +28,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         instance_path.mkdir(parents=True, exist_ok=True)
 
+    if proxies := int(app.config["TRUSTED_PROXIES"]):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     _init_extensions(app)
     _register_blueprints(app)
     from campus import errors
@@ -78,3 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(auth_cli)
     app.cli.add_command(manage_cli)
+
+    from campus.i18n import translate_cli
+
+    app.cli.add_command(translate_cli)

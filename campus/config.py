@@ -45,6 +45,8 @@ def default_config(instance_path: Path) -> dict[str, object]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "ALLOW_REGISTRATION": True,
+        # Reverse proxies in front of the app whose X-Forwarded-* headers are believed.
+        "TRUSTED_PROXIES": 0,
     }
 
 
@@ -63,6 +65,8 @@ def environment_config() -> dict[str, object]:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
         config["PREFERRED_URL_SCHEME"] = "https"
+    if proxies := os.environ.get("CAMPUS_TRUSTED_PROXIES"):
+        config["TRUSTED_PROXIES"] = int(proxies)
     if os.environ.get("CAMPUS_ALLOW_REGISTRATION", "").lower() in {"0", "false", "no"}:
         config["ALLOW_REGISTRATION"] = False
     return config

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import click
+
 from flask import current_app
 from flask import has_request_context
 from flask import request
@@ -13,6 +15,7 @@ from flask_login import current_user
 
 from campus.config import DEFAULT_LOCALE
 from campus.config import LANGUAGES
+from campus.config import REPO_ROOT
 
 LANGUAGE_NAMES = {"fi": "Suomi", "sv": "Svenska", "en": "English"}
 # Content written in Finnish and English: Swedish readers fall back to Finnish first.
@@ -55,3 +58,67 @@ def pick_language(texts: Mapping[str, str] | None, language: str | None = None) 
         if texts and texts.get(candidate):
             return candidate
     return language
+
+
+translate_cli = click.Group("translate", help="User-interface translations (fi, sv).")
+
+
+@translate_cli.command("update")
+def update_catalogues() -> None:
+    """Extract strings into messages.pot and merge them into the fi and sv catalogues.
+
+    New strings arrive untranslated (no fuzzy guesses); `tests/test_i18n.py` fails until they
+    are translated. The catalogue headers are kept non-fuzzy so that compilation uses them.
+    """
+    from babel.messages.frontend import CommandLineInterface
+    from babel.messages.pofile import read_po
+    from babel.messages.pofile import write_po
+
+    translations = REPO_ROOT / "campus" / "translations"
+    template = translations / "messages.pot"
+    cli = CommandLineInterface()
+    cli.run(
+        [
+            "pybabel",
+            "-q",
+            "extract",
+            "-F",
+            str(REPO_ROOT / "babel.cfg"),
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-k",
+            "ngettext:1,2",
+            "--no-location",
+            "--sort-output",
+            "--omit-header",
+            "-o",
+            str(template),
+            str(REPO_ROOT),
+        ]
+    )
+    cli.run(
+        [
+            "pybabel",
+            "-q",
+            "update",
+            "-i",
+            str(template),
+            "-d",
+            str(translations),
+            "--no-fuzzy-matching",
+            "--ignore-obsolete",
+        ]
+    )
+    for language in LANGUAGES:
+        po_file = translations / language / "LC_MESSAGES" / "messages.po"
+        if not po_file.exists():
+            continue
+        with po_file.open("rb") as handle:
+            catalogue = read_po(handle, locale=language)
+        catalogue.fuzzy = False
+        with po_file.open("wb") as handle:
+            write_po(handle, catalogue, sort_output=True, width=100)
+        missing = sum(1 for message in catalogue if message.id and not message.string)
+        click.echo(f"{language}: {missing} message(s) to translate")

@@ -58,6 +58,9 @@ def test_catalogue_is_complete_and_placeholders_match(language: str) -> None:
         wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
     with (TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         catalogue = read_po(handle)
+    assert not catalogue.fuzzy, (
+        "the catalogue header is marked fuzzy: pybabel compile would skip it"
+    )
     translated = {}
     for message in catalogue:
         if not message.id:

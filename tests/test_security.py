@@ -215,3 +215,60 @@ def test_admin_user_list_is_searchable_and_paged(client, make_org, make_user, ap
     literal = client.get("/manage/users?q=_").get_data(as_text=True)
     assert "1 user" in literal and "under_score@big.fi" in literal  # _ is not a wildcard
     assert client.get("/manage/users?page=99").status_code == 200
+
+
+def test_login_is_throttled_per_account_and_address(app: Flask, make_user) -> None:
+    from tests.conftest import PASSWORD
+
+    make_user()
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    for _ in range(10):
+        response = attacker.post(
+            "/auth/login", data={"email": "learner@example.org", "password": "guess"}
+        )
+        assert response.status_code == 401
+    blocked = attacker.post(
+        "/auth/login",
+        data={"email": "learner@example.org", "password": PASSWORD},
+        headers={"Accept-Language": "en"},
+    )
+    assert blocked.status_code == 429 and "Too many failed attempts" in blocked.get_data(
+        as_text=True
+    )
+    owner = app.test_client()
+    owner.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    ok = owner.post("/auth/login", data={"email": "learner@example.org", "password": PASSWORD})
+    assert ok.status_code == 302  # the real user elsewhere is not locked out
+
+
+def test_successful_login_clears_failures(app: Flask, make_user) -> None:
+    from campus.auth.models import LoginFailure
+    from tests.conftest import PASSWORD
+
+    make_user()
+    client = app.test_client()
+    for _ in range(9):
+        client.post("/auth/login", data={"email": "learner@example.org", "password": "guess"})
+    assert (
+        client.post(
+            "/auth/login", data={"email": "learner@example.org", "password": PASSWORD}
+        ).status_code
+        == 302
+    )
+    with app.app_context():
+        assert db.session.execute(db.select(LoginFailure)).first() is None
+
+
+def test_trusted_proxy_setting_reads_forwarded_address(monkeypatch) -> None:
+    monkeypatch.setenv("CAMPUS_TRUSTED_PROXIES", "1")
+    app = create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+    @app.get("/whoami")
+    def whoami():  # type: ignore[no-untyped-def]
+        from flask import request
+
+        return request.remote_addr or ""
+
+    response = app.test_client().get("/whoami", headers={"X-Forwarded-For": "192.0.2.44"})
+    assert response.get_data(as_text=True) == "192.0.2.44"

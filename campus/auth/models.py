@@ -97,6 +97,15 @@ class User(UserMixin, db.Model):
         return Role.ORG_ADMIN in self.roles and self.organisation_id == organisation_id
 
 
+class LoginFailure(db.Model):
+    """Failed logins, kept for the throttle window only (see services.login_throttled)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), index=True)
+    failed_at: Mapped[datetime] = mapped_column(index=True)
+
+
 @login_manager.user_loader
 def load_user(session_token: str) -> User | None:
     return db.session.execute(

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from datetime import datetime
+from datetime import timedelta
 
 from flask import current_app
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
+from campus.auth.models import LoginFailure
 from campus.auth.models import Organisation
 from campus.auth.models import OrganisationKind
 from campus.auth.models import Role
@@ -175,3 +178,49 @@ def ensure_demo_account(password: str | None = None) -> tuple[User, str | None]:
     set_roles(user, {Role.ORG_ADMIN, Role.ADMIN})
     db.session.flush()
     return user, password
+
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = 10
+MAX_FAILURES_PER_ADDRESS = 50
+
+
+def login_throttled(email: str, remote_addr: str, now: datetime) -> bool:
+    """Too many recent failures for this e-mail from this address, or from this address at all.
+
+    Counting per (e-mail, address) keeps a stranger from locking someone else out.
+    """
+    since = now - THROTTLE_WINDOW
+    recent = (
+        db.select(db.func.count()).select_from(LoginFailure).where(LoginFailure.failed_at >= since)
+    )
+    per_account = db.session.execute(
+        recent.where(
+            LoginFailure.email == normalise_email(email), LoginFailure.remote_addr == remote_addr
+        )
+    ).scalar_one()
+    if per_account >= MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS:
+        return True
+    per_address = db.session.execute(
+        recent.where(LoginFailure.remote_addr == remote_addr)
+    ).scalar_one()
+    return per_address >= MAX_FAILURES_PER_ADDRESS
+
+
+def record_login_failure(email: str, remote_addr: str, now: datetime) -> None:
+    db.session.execute(
+        db.delete(LoginFailure).where(LoginFailure.failed_at < now - THROTTLE_WINDOW)
+    )
+    db.session.add(
+        LoginFailure(
+            email=normalise_email(email)[:254], remote_addr=remote_addr[:64], failed_at=now
+        )
+    )
+
+
+def clear_login_failures(email: str, remote_addr: str) -> None:
+    db.session.execute(
+        db.delete(LoginFailure).where(
+            LoginFailure.email == normalise_email(email), LoginFailure.remote_addr == remote_addr
+        )
+    )

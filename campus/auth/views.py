@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import Blueprint
@@ -52,10 +54,19 @@ def login():
         return redirect(url_for("paths.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
+        now = datetime.now(UTC)
+        address = request.remote_addr or "unknown"
+        if services.login_throttled(form.email.data, address, now):
+            flash(_("Too many failed attempts. Please wait 15 minutes and try again."), "error")
+            return render_template("auth/login.html", form=form), 429
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
+            services.record_login_failure(form.email.data, address, now)
+            db.session.commit()
             flash(_("The e-mail address or password is not correct."), "error")
             return render_template("auth/login.html", form=form), 401
+        services.clear_login_failures(form.email.data, address)
+        db.session.commit()
         login_user(user)
         session.pop("locale", None)
         return redirect(safe_next(request.args.get("next")))
