@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import click
-
 from flask import current_app
 from flask import has_request_context
 from flask import request
