@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlalchemy.orm import selectinload
 
 from campus.auth.models import User
@@ -71,6 +72,10 @@ class PathProgress:
 # --- catalogue -----------------------------------------------------------------------------
 
 
+# Lists show module titles and states, not bodies: skip decoding the large JSON columns.
+_LIST_ONLY = (defer(Module.body_html), defer(Module.settings))
+
+
 def list_themes() -> list[Theme]:
     """Themes with their paths and modules loaded up front (the catalogue shows them all)."""
     return list(
@@ -79,7 +84,7 @@ def list_themes() -> list[Theme]:
             .where(Theme.is_retired.is_(False))
             .order_by(Theme.position)
             .options(
-                selectinload(Theme.paths).selectinload(LearningPath.modules),
+                selectinload(Theme.paths).selectinload(LearningPath.modules).options(*_LIST_ONLY),
                 selectinload(Theme.paths).selectinload(LearningPath.prerequisites),
             )
         ).scalars()
@@ -212,7 +217,11 @@ def my_paths(user: User) -> list[PathProgress]:
             db.select(LearningPath)
             .join(Enrollment)
             .where(Enrollment.user_id == user.id, LearningPath.is_retired.is_(False))
-            .options(selectinload(LearningPath.modules), selectinload(LearningPath.theme))
+            .options(
+                selectinload(LearningPath.modules).options(*_LIST_ONLY),
+                selectinload(LearningPath.theme),
+                selectinload(LearningPath.prerequisites),
+            )
             .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc())
         ).scalars()
     )
