@@ -67,20 +67,30 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = lazy_gettext("Please log in to see this page.")
 
     from campus.auth import models as auth_models  # noqa: F401  (registers user_loader)
+    from campus.badges import models as badges_models  # noqa: F401
+    from campus.badges.services import connect_signals
     from campus.paths import models as paths_models  # noqa: F401
+
+    connect_signals()
 
 
 def _register_blueprints(app: Flask) -> None:
     from campus.auth.cli import auth_cli
     from campus.auth.views import bp as auth_bp
+    from campus.badges.cli import badges_cli
+    from campus.badges.views import bp as badges_bp
+    from campus.badges.views import ob_bp
+    from campus.cli import content_cli
     from campus.manage.cli import manage_cli
     from campus.manage.views import bp as manage_bp
-    from campus.paths.cli import content_cli
     from campus.paths.views import bp as paths_bp
 
     app.register_blueprint(paths_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(manage_bp)
+    app.register_blueprint(badges_bp)
+    app.register_blueprint(ob_bp)
+    app.cli.add_command(badges_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(auth_cli)
     app.cli.add_command(manage_cli)

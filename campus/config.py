@@ -18,6 +18,16 @@ def default_config(instance_path: Path) -> dict[str, object]:
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance_path / 'campus.sqlite'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "CONTENT_DIR": str(REPO_ROOT / "content"),
+        "BADGES_DIR": str(REPO_ROOT / "badges"),
+        # Private signing keys live here, outside the database (mode 600; encrypted with
+        # KEY_PASSPHRASE when one is set).
+        "KEYS_DIR": str(instance_path / "keys"),
+        "KEY_PASSPHRASE": None,
+        # Public address of this campus: every Open Badges id and URL is built from it.
+        "BASE_URL": "http://127.0.0.1:5000",
+        "ISSUER_NAME": "Campus — virtuaalinen osaamiskampus",
+        "ISSUER_EMAIL": "badges@campus.example",
+        "ISSUER_URL": None,
         "UPLOAD_DIR": str(instance_path / "uploads"),
         # Whole request body; evidence files are checked against EVIDENCE_MAX_BYTES too.
         "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
@@ -61,6 +71,17 @@ def environment_config() -> dict[str, object]:
         config["SECRET_KEY"] = key
     if content := os.environ.get("CAMPUS_CONTENT_DIR"):
         config["CONTENT_DIR"] = content
+    for name in (
+        "BADGES_DIR",
+        "KEYS_DIR",
+        "KEY_PASSPHRASE",
+        "BASE_URL",
+        "ISSUER_NAME",
+        "ISSUER_EMAIL",
+        "ISSUER_URL",
+    ):
+        if value := os.environ.get(f"CAMPUS_{name}"):
+            config[name] = value.rstrip("/") if name == "BASE_URL" else value
     if os.environ.get("CAMPUS_HTTPS", "").lower() in {"1", "true", "yes"}:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True

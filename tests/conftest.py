@@ -24,8 +24,23 @@ from campus.paths.sync import sync_tree
 
 DATA = Path(__file__).parent / "data"
 TEST_CONTENT = DATA / "content"
+TEST_BADGES = DATA / "badges"
+BASE_URL = "https://campus.test"
 PASSWORD = "correct horse battery"
 FAST_HASH = "pbkdf2:sha256:1000"
+
+
+def load_test_content(app: Flask) -> None:
+    """Sync tests/data content and badges, as `flask content sync` would."""
+    from campus.badges.files import load_badges
+    from campus.badges.services import IssuingContext
+    from campus.badges.services import sync_badges
+
+    tree = load_tree(TEST_CONTENT)
+    report = sync_tree(tree, now())
+    badges = load_badges(TEST_BADGES, tree)
+    assert badges.problems == [], badges.problems
+    sync_badges(badges, IssuingContext.from_config(app.config), report)
 
 
 def now() -> datetime:
@@ -42,12 +57,15 @@ def app(tmp_path: Path) -> Iterator[Flask]:
             "WTF_CSRF_ENABLED": False,
             "PASSWORD_HASH_METHOD": FAST_HASH,
             "CONTENT_DIR": str(TEST_CONTENT),
+            "BADGES_DIR": str(TEST_BADGES),
             "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "KEYS_DIR": str(tmp_path / "keys"),
+            "BASE_URL": BASE_URL,
         }
     )
     with app.app_context():
         db.create_all()
-        sync_tree(load_tree(TEST_CONTENT), now())
+        load_test_content(app)
         db.session.commit()
     yield app
 

@@ -141,7 +141,7 @@ def test_database_error_during_sync_rolls_back(app: Flask, runner_dir: Path, mon
 def test_check_command_reports_ok_and_problems(app: Flask, runner_dir: Path) -> None:
     runner = app.test_cli_runner()
     ok = runner.invoke(args=["content", "check", "--dir", str(runner_dir)])
-    assert ok.exit_code == 0 and "OK: 2 themes, 2 paths, 6 modules." in ok.output
+    assert ok.exit_code == 0 and "OK: 2 themes, 2 paths, 6 modules, 3 badges." in ok.output
     (runner_dir / "themes/alpha.toml").write_text("version = 2\n")
     bad = runner.invoke(args=["content", "check", "--dir", str(runner_dir)])
     assert bad.exit_code == 1

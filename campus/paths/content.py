@@ -147,7 +147,7 @@ class KeyLines:
         return 1
 
 
-class _Reader:
+class ManifestReader:
     """Validates one manifest, collecting problems against its file and lines."""
 
     def __init__(self, path: Path, root: Path, problems: list[Problem]) -> None:
@@ -251,7 +251,7 @@ def display_name(path: Path, root: Path) -> str:
     return str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
 
 
-def _digest(*parts: Any) -> str:
+def digest(*parts: Any) -> str:
     payload = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -267,7 +267,7 @@ def load_tree(root: Path) -> ContentTree:
     # A theme file with problems reports them itself; paths naming it are not blamed too.
     theme_slugs = {file.stem for file in (root / "themes").glob("*.toml")}
     paths_dir = root / "paths"
-    readers: dict[str, _Reader] = {}
+    readers: dict[str, ManifestReader] = {}
     for path_dir in (
         sorted(p for p in paths_dir.iterdir() if p.is_dir()) if paths_dir.is_dir() else []
     ):
@@ -288,7 +288,7 @@ def _load_themes(root: Path, problems: list[Problem]) -> list[ThemeSpec]:
         problems.append(Problem(f"{root.name}/themes", 1, "the themes folder is missing"))
         return themes
     for file in sorted(theme_dir.glob("*.toml")):
-        reader = _Reader(file, root, problems)
+        reader = ManifestReader(file, root, problems)
         slug = file.stem
         if not SLUG.match(slug):
             reader.report(1, f"`{slug}` is not a valid slug for a file name")
@@ -310,7 +310,7 @@ def _load_themes(root: Path, problems: list[Problem]) -> list[ThemeSpec]:
         summary = reader.texts("summary")
         if len(problems) == before:
             themes.append(
-                ThemeSpec(slug, position, str(colour).lower(), title, summary, _digest(reader.data))
+                ThemeSpec(slug, position, str(colour).lower(), title, summary, digest(reader.data))
             )
     if not themes and not any(p.file.startswith(f"{root.name}/themes") for p in problems):
         problems.append(Problem(f"{root.name}/themes", 1, "no themes found"))
@@ -319,9 +319,9 @@ def _load_themes(root: Path, problems: list[Problem]) -> list[ThemeSpec]:
 
 def _load_path(
     path_dir: Path, root: Path, theme_slugs: set[str], problems: list[Problem]
-) -> tuple[PathSpec | None, _Reader | None]:
+) -> tuple[PathSpec | None, ManifestReader | None]:
     manifest = path_dir / "path.toml"
-    reader = _Reader(manifest, root, problems)
+    reader = ManifestReader(manifest, root, problems)
     slug = path_dir.name
     if not SLUG.match(slug):
         reader.report(1, f"`{slug}` is not a valid slug for a folder name")
@@ -397,7 +397,7 @@ def _load_path(
         title=title,
         summary=summary,
         modules=tuple(modules),
-        content_hash=_digest(reader.data),
+        content_hash=digest(reader.data),
     )
     return spec, reader
 
@@ -405,7 +405,7 @@ def _load_path(
 def _load_module(
     module_dir: Path, root: Path, position: int, problems: list[Problem]
 ) -> ModuleSpec | None:
-    reader = _Reader(module_dir / "module.toml", root, problems)
+    reader = ManifestReader(module_dir / "module.toml", root, problems)
     if not (module_dir / "module.toml").exists():
         reader.report(1, "module.toml is missing")
         return None
@@ -444,14 +444,14 @@ def _load_module(
         title=title,
         body_html=body_html,
         settings=settings,
-        content_hash=_digest(reader.data, bodies, position),
+        content_hash=digest(reader.data, bodies, position),
     )
 
 
-def _read_bodies(module_dir: Path, root: Path, reader: _Reader) -> dict[str, str]:
+def _read_bodies(module_dir: Path, root: Path, reader: ManifestReader) -> dict[str, str]:
     bodies: dict[str, str] = {}
     for file in sorted(module_dir.glob("*.md")):
-        body_reader = _Reader(file, root, reader.problems)
+        body_reader = ManifestReader(file, root, reader.problems)
         match = MARKDOWN_NAME.match(file.name)
         if not match or match[1] not in LANGUAGES:
             body_reader.report(1, "body files are named module.fi.md, module.en.md or module.sv.md")
@@ -474,7 +474,7 @@ def _read_bodies(module_dir: Path, root: Path, reader: _Reader) -> dict[str, str
     return bodies
 
 
-def _module_settings(reader: _Reader, kind: ModuleKind) -> dict[str, Any]:
+def _module_settings(reader: ManifestReader, kind: ModuleKind) -> dict[str, Any]:
     if kind is ModuleKind.QUIZ:
         return _quiz_settings(reader)
     if kind is ModuleKind.REFLECTION:
@@ -495,7 +495,7 @@ def _module_settings(reader: _Reader, kind: ModuleKind) -> dict[str, Any]:
     return {}
 
 
-def _quiz_settings(reader: _Reader) -> dict[str, Any]:
+def _quiz_settings(reader: ManifestReader) -> dict[str, Any]:
     pass_mark = reader.integer("pass_mark", 1, 100)
     max_attempts = reader.integer("max_attempts", 0, 100, default=0)
     raw_questions = reader.data.get("questions")
@@ -526,7 +526,7 @@ def _quiz_settings(reader: _Reader) -> dict[str, Any]:
     return {"pass_mark": pass_mark, "max_attempts": max_attempts, "questions": questions}
 
 
-def _quiz_choices(reader: _Reader, where: str, raw_choices: Any) -> list[dict[str, Any]]:
+def _quiz_choices(reader: ManifestReader, where: str, raw_choices: Any) -> list[dict[str, Any]]:
     if not isinstance(raw_choices, list) or not 2 <= len(raw_choices) <= 8:
         reader.report_key(f"{where}.choices", "a question needs 2–8 `choices`")
         return []
@@ -556,7 +556,7 @@ def _quiz_choices(reader: _Reader, where: str, raw_choices: Any) -> list[dict[st
 
 
 def _check_prerequisites(
-    paths: list[PathSpec], readers: dict[str, _Reader], folders: set[str]
+    paths: list[PathSpec], readers: dict[str, ManifestReader], folders: set[str]
 ) -> None:
     """Every required path exists (a broken one reports its own problems) and there is no cycle."""
     graph = {path.slug: path.requires for path in paths}

@@ -401,7 +401,7 @@ class EvidenceFile:
     stream: BinaryIO
 
 
-def _check_link(link: str) -> str:
+def check_link(link: str) -> str:
     parts = urlsplit(link)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ActivityError(
@@ -436,7 +436,7 @@ def submit_evidence(
     if not link and not file:
         raise ActivityError(_("Please add a link or a file."))
     if link:
-        _check_link(link)
+        check_link(link)
     if any(s.status == "submitted" for s in evidence_submissions(user, module)):
         raise ActivityError(_("Your earlier submission is still waiting for review."))
     submission = EvidenceSubmission(
@@ -447,7 +447,7 @@ def submit_evidence(
         submitted_at=now,
     )
     if file:
-        submission.file_name, submission.stored_name, submission.file_size = _store_upload(
+        submission.file_name, submission.stored_name, submission.file_size = store_upload(
             file, upload_dir, allowed_extensions, max_bytes
         )
     db.session.add(submission)
@@ -460,7 +460,7 @@ def submit_evidence(
     return submission
 
 
-def _store_upload(
+def store_upload(
     file: EvidenceFile, upload_dir: Path, allowed_extensions: list[str], max_bytes: int
 ) -> tuple[str, str, int]:
     from werkzeug.utils import secure_filename

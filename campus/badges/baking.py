@@ -1,0 +1,34 @@
+"""Bake a signed assertion (the JWS) into PNG and SVG images, and read it back."""
+
+from __future__ import annotations
+
+import io
+
+import openbadges_bakery
+
+
+class BakingError(Exception):
+    """The image could not carry the assertion."""
+
+
+def bake(image: bytes, payload: str) -> bytes:
+    """Return `image` with `payload` embedded (PNG iTXt chunk or SVG element)."""
+    source = io.BytesIO(image)  # the library closes SVG input files: give it a throwaway
+    if openbadges_bakery.check_image_type(io.BytesIO(image)) is None:
+        raise BakingError("not a PNG or SVG image")
+    output = openbadges_bakery.bake(source, payload, io.BytesIO())
+    baked = output.getvalue()
+    if unbake(baked) != payload:
+        raise BakingError("the baked image does not give the assertion back")
+    return baked
+
+
+def unbake(image: bytes) -> str | None:
+    """The embedded assertion (JWS or URL), or None when the image carries none."""
+    try:
+        payload = openbadges_bakery.unbake(io.BytesIO(image))
+    except Exception:  # noqa: BLE001 - any malformed upload is simply "no badge inside"
+        return None
+    if isinstance(payload, bytes):
+        payload = payload.decode("utf-8", errors="replace")
+    return payload.strip() if payload else None

@@ -1,0 +1,144 @@
+"""Issuers, signing keys, badge classes, assertions and badge applications."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlalchemy import ForeignKey
+from sqlalchemy import LargeBinary
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from campus.auth.models import User
+from campus.auth.models import utcnow
+from campus.extensions import db
+
+Texts = dict[str, str]
+
+
+class AwardSource(enum.StrEnum):
+    PATH = "path"
+    MILESTONE = "milestone"
+    REVIEW = "review"
+    BULK = "bulk"
+
+
+class ApplicationStatus(enum.StrEnum):
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+
+
+class Issuer(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(500))
+    email: Mapped[str] = mapped_column(String(254))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    keys: Mapped[list[SigningKey]] = relationship(back_populates="issuer", order_by="SigningKey.id")
+
+
+class SigningKey(db.Model):
+    """An RSA key pair. The private half is a file in KEYS_DIR; only the public half is here.
+
+    Rotation retires a key but keeps it published so that badges signed with it still verify.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuer.id"), index=True)
+    algorithm: Mapped[str] = mapped_column(String(16), default="RS256")
+    public_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None]
+
+    issuer: Mapped[Issuer] = relationship(back_populates="keys")
+
+
+class BadgeClass(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    issuer_id: Mapped[int] = mapped_column(ForeignKey("issuer.id"), index=True)
+    name: Mapped[Texts] = mapped_column(JSON)
+    description: Mapped[Texts] = mapped_column(JSON)
+    criteria: Mapped[Texts] = mapped_column(JSON)  # Markdown, rendered on the page
+    award_rule: Mapped[str] = mapped_column(String(100))
+    path_id: Mapped[int | None] = mapped_column(ForeignKey("learning_path.id"), index=True)
+    members: Mapped[list[str]] = mapped_column(JSON)
+    tags: Mapped[list[str]] = mapped_column(JSON)
+    valid_for_days: Mapped[int | None]
+    alignment: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    image_alt: Mapped[Texts] = mapped_column(JSON)
+    colour: Mapped[str | None] = mapped_column(String(7))
+    image_png: Mapped[bytes] = mapped_column(LargeBinary)
+    image_svg: Mapped[bytes] = mapped_column(LargeBinary)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    is_retired: Mapped[bool] = mapped_column(default=False)
+
+    issuer: Mapped[Issuer] = relationship()
+
+    @property
+    def is_review(self) -> bool:
+        return self.award_rule == "review"
+
+    @property
+    def is_milestone(self) -> bool:
+        return self.award_rule == "milestone"
+
+
+class Assertion(db.Model):
+    """One award. `active_key` is "<badge>:<user>" while valid and NULL once revoked, so the
+    database itself refuses a second active award of the same badge to the same person."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    badge_class_id: Mapped[int] = mapped_column(ForeignKey("badge_class.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    active_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    recipient_salt: Mapped[str] = mapped_column(String(64))
+    recipient_hash: Mapped[str] = mapped_column(String(100))
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(16))
+    signing_key_id: Mapped[int] = mapped_column(ForeignKey("signing_key.id"))
+    jws: Mapped[str] = mapped_column(Text)
+    baked_png: Mapped[bytes] = mapped_column(LargeBinary)
+    baked_svg: Mapped[bytes] = mapped_column(LargeBinary)
+    revoked_at: Mapped[datetime | None]
+    revocation_reason: Mapped[str | None] = mapped_column(String(500))
+
+    badge_class: Mapped[BadgeClass] = relationship()
+    user: Mapped[User] = relationship()
+    signing_key: Mapped[SigningKey] = relationship()
+
+
+class BadgeApplication(db.Model):
+    """Evidence a learner submits for a review badge; a reviewer accepts or returns it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    badge_class_id: Mapped[int] = mapped_column(ForeignKey("badge_class.id"), index=True)
+    narrative: Mapped[str] = mapped_column(Text)
+    link_url: Mapped[str | None] = mapped_column(String(2000))
+    file_name: Mapped[str | None] = mapped_column(String(255))
+    stored_name: Mapped[str | None] = mapped_column(String(64))
+    file_size: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(16), default=ApplicationStatus.SUBMITTED.value)
+    submitted_at: Mapped[datetime]
+    reviewed_at: Mapped[datetime | None]
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    feedback: Mapped[str | None] = mapped_column(Text)
+    assertion_id: Mapped[int | None] = mapped_column(ForeignKey("assertion.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    badge_class: Mapped[BadgeClass] = relationship()

@@ -1,0 +1,167 @@
+"""Open Badges 2.0 documents (pure: no Flask, no database access beyond the objects given)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+from campus.i18n import pick
+
+CONTEXT = "https://w3id.org/openbadges/v2"
+# A never-issued entry that keeps every revocation list an array of two or more: the official
+# validator ignores a list holding exactly one entry (JSON-LD compaction turns it into an object).
+PLACEHOLDER_REVOCATION = {
+    "id": "urn:uuid:00000000-0000-4000-8000-000000000000",
+    "revocationReason": "Placeholder entry: no badge has this id.",
+}
+
+
+@dataclass(frozen=True)
+class Urls:
+    """Every public Open Badges address, built from the configured BASE_URL."""
+
+    base: str
+
+    def issuer(self, slug: str) -> str:
+        return f"{self.base}/ob/issuers/{slug}"
+
+    def revocations(self, slug: str) -> str:
+        return f"{self.base}/ob/issuers/{slug}/revocations"
+
+    def key(self, kid: str) -> str:
+        return f"{self.base}/ob/keys/{kid}"
+
+    def badge(self, slug: str) -> str:
+        return f"{self.base}/ob/badges/{slug}"
+
+    def badge_image(self, slug: str) -> str:
+        return f"{self.base}/ob/badges/{slug}/image.png"
+
+    def criteria(self, slug: str) -> str:
+        return f"{self.base}/badges/{slug}"
+
+    def hosted_assertion(self, uuid: str) -> str:
+        return f"{self.base}/ob/assertions/{uuid}"
+
+    def assertion_page(self, uuid: str) -> str:
+        return f"{self.base}/badges/a/{uuid}"
+
+
+def iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def recipient_hash(email: str, salt: str) -> str:
+    """OB 2.0 hashed identity: "sha256$" + hex(sha256(email + salt)), e-mail lower-cased."""
+    return "sha256$" + hashlib.sha256((email.strip().lower() + salt).encode("utf-8")).hexdigest()
+
+
+def issuer_document(
+    urls: Urls, slug: str, name: str, url: str, email: str, key_ids: list[str]
+) -> dict[str, Any]:
+    return {
+        "@context": CONTEXT,
+        "type": "Issuer",
+        "id": urls.issuer(slug),
+        "name": name,
+        "url": url,
+        "email": email,
+        "publicKey": [urls.key(kid) for kid in key_ids],
+        "revocationList": urls.revocations(slug),
+    }
+
+
+def key_document(urls: Urls, issuer_slug: str, kid: str, public_pem: str) -> dict[str, Any]:
+    return {
+        "@context": CONTEXT,
+        "type": "CryptographicKey",
+        "id": urls.key(kid),
+        "owner": urls.issuer(issuer_slug),
+        "publicKeyPem": public_pem,
+    }
+
+
+def revocation_document(
+    urls: Urls, issuer_slug: str, revoked: list[tuple[str, str]]
+) -> dict[str, Any]:
+    entries = [{"id": f"urn:uuid:{uuid}", "revocationReason": reason} for uuid, reason in revoked]
+    return {
+        "@context": CONTEXT,
+        "type": "RevocationList",
+        "id": urls.revocations(issuer_slug),
+        "issuer": urls.issuer(issuer_slug),
+        "revokedAssertions": entries + [PLACEHOLDER_REVOCATION],
+    }
+
+
+def badge_document(
+    urls: Urls, badge: Any, issuer_slug: str, language: str = "fi"
+) -> dict[str, Any]:
+    """A BadgeClass in one language; `@language` says which."""
+    document: dict[str, Any] = {
+        "@context": CONTEXT,
+        "type": "BadgeClass",
+        "id": urls.badge(badge.slug),
+        "@language": language,
+        "name": pick(badge.name, language),
+        "description": pick(badge.description, language),
+        "image": urls.badge_image(badge.slug),
+        "criteria": {"id": urls.criteria(badge.slug), "narrative": pick(badge.criteria, language)},
+        "issuer": urls.issuer(issuer_slug),
+    }
+    if badge.tags:
+        document["tags"] = list(badge.tags)
+    if badge.alignment:
+        document["alignment"] = [
+            {
+                key: value
+                for key, value in {
+                    "targetName": item["name"],
+                    "targetUrl": item["url"],
+                    "targetFramework": item.get("framework"),
+                    "targetCode": item.get("code"),
+                    "targetDescription": item.get("description"),
+                }.items()
+                if value
+            }
+            for item in badge.alignment
+        ]
+    return document
+
+
+def assertion_document(
+    urls: Urls,
+    *,
+    uuid: str,
+    badge_slug: str,
+    identity: str,
+    salt: str,
+    issued_at: datetime,
+    expires_at: datetime | None,
+    evidence: list[dict[str, Any]],
+    key_id: str | None,
+) -> dict[str, Any]:
+    """Signed (key_id given: id urn:uuid, SignedBadge) or hosted (id URL, HostedBadge)."""
+    document: dict[str, Any] = {
+        "@context": CONTEXT,
+        "type": "Assertion",
+        "id": f"urn:uuid:{uuid}" if key_id else urls.hosted_assertion(uuid),
+        "recipient": {"type": "email", "hashed": True, "salt": salt, "identity": identity},
+        "badge": urls.badge(badge_slug),
+        "issuedOn": iso(issued_at),
+        "verification": (
+            {"type": "SignedBadge", "creator": urls.key(key_id)}
+            if key_id
+            else {"type": "HostedBadge"}
+        ),
+    }
+    if expires_at is not None:
+        document["expires"] = iso(expires_at)
+    if evidence:
+        document["evidence"] = evidence
+    return document
