@@ -51,7 +51,12 @@ def test_learner_journey_moves_progress_bars(client: FlaskClient, auth, make_use
     short = client.post("/paths/basics/my-thoughts/reflection", data={"text": "short"})
     assert short.status_code == 400 and "at least 40" in short.get_data(as_text=True)
     text = "Small experiments with my own group taught me the most."
-    client.post("/paths/basics/my-thoughts/reflection", data={"text": text})
+    done = client.post(
+        "/paths/basics/my-thoughts/reflection", data={"text": text}, follow_redirects=True
+    )
+    assert "You earned the badge “Basics badge”" in done.get_data(
+        as_text=True
+    )  # in the same request
     page = client.get("/paths/basics/my-thoughts").get_data(as_text=True)
     assert text in page  # shown back
     dashboard = client.get("/dashboard").get_data(as_text=True)

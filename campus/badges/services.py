@@ -711,13 +711,12 @@ def users_with_path_completions(path: LearningPath) -> list[tuple[User, datetime
 
 def on_path_completed(
     path: LearningPath, user: User, path_completion: PathCompletion, **_extra: Any
-) -> None:
+) -> AwardResult | None:
     """Award the path's badge inside the request that completed the path (no cron)."""
     from flask import current_app
 
-    award_for_path(
-        user, path, path_completion.completed_at, IssuingContext.from_config(current_app.config)
-    )
+    context = IssuingContext.from_config(current_app.config)
+    return award_for_path(user, path, path_completion.completed_at, context)
 
 
 def connect_signals() -> None:

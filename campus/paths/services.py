@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
@@ -45,6 +46,8 @@ class CompletionResult:
     completion: Completion
     created: bool
     path_completion: PathCompletion | None = None
+    # What receivers of path_completed returned (badges: the awards), for the page to announce.
+    rewards: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -262,7 +265,7 @@ def complete_module(
         db.session.flush()
     module_completed.send(module, user=user, completion=completion)
     result = CompletionResult(completion, created=True)
-    result.path_completion = _complete_path_if_done(user, module.path, now)
+    result.path_completion, result.rewards = _complete_path_if_done(user, module.path, now)
     return result
 
 
@@ -274,22 +277,24 @@ def _find_completion(user: User, module: Module) -> Completion | None:
     ).scalar_one_or_none()
 
 
-def _complete_path_if_done(user: User, path: LearningPath, now: datetime) -> PathCompletion | None:
+def _complete_path_if_done(
+    user: User, path: LearningPath, now: datetime
+) -> tuple[PathCompletion | None, list[Any]]:
     required_ids = [m.id for m in path.required_modules]
     if not required_ids or done_module_ids(user, required_ids) != set(required_ids):
-        return None
+        return None, []
     exists = db.session.execute(
         db.select(PathCompletion).where(
             PathCompletion.user_id == user.id, PathCompletion.path_id == path.id
         )
     ).scalar_one_or_none()
     if exists is not None:
-        return None
+        return None, []
     path_completion = PathCompletion(user_id=user.id, path_id=path.id, completed_at=now)
     db.session.add(path_completion)
     db.session.flush()
-    path_completed.send(path, user=user, path_completion=path_completion)
-    return path_completion
+    responses = path_completed.send(path, user=user, path_completion=path_completion)
+    return path_completion, [value for _receiver, value in responses if value is not None]
 
 
 def mark_read(user: User, module: Module, now: datetime) -> CompletionResult:

@@ -20,6 +20,7 @@ from flask_login import current_user
 from flask_login import login_required
 
 from campus.extensions import db
+from campus.i18n import pick
 from campus.paths import services
 from campus.paths.activities import grade_quiz
 from campus.paths.activities import is_multiple_answer
@@ -81,6 +82,15 @@ def _announce(result: services.CompletionResult | None) -> None:
         flash(_("Module completed."), "success")
     if result.path_completion is not None:
         flash(_("Congratulations! You completed the whole path."), "success")
+    for reward in result.rewards:
+        for assertion in [reward.assertion, *reward.milestones]:
+            flash(
+                _(
+                    "You earned the badge “%(name)s”. Find it in My badges.",
+                    name=pick(assertion.badge_class.name),
+                ),
+                "success",
+            )
 
 
 def _guard_prerequisites(path: LearningPath):  # type: ignore[no-untyped-def]

@@ -20,6 +20,9 @@ from campus.auth.models import Organisation
 from campus.auth.models import Role
 from campus.auth.models import User
 from campus.auth.services import set_roles
+from campus.badges.files import load_badges
+from campus.badges.services import IssuingContext
+from campus.badges.services import sync_badges
 from campus.config import REPO_ROOT
 from campus.extensions import db
 from campus.paths.content import load_tree
@@ -56,14 +59,22 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'campus.sqlite'}",
             "PASSWORD_HASH_METHOD": FAST_HASH,
             "UPLOAD_DIR": str(folder / "uploads"),
+            "KEYS_DIR": str(folder / "keys"),
         }
     )
     with app.app_context():
         db.create_all()
-        sync_tree(load_tree(REPO_ROOT / "content"), now())
+        tree = load_tree(REPO_ROOT / "content")
+        report = sync_tree(tree, now())
+        badges = load_badges(REPO_ROOT / "badges", tree)
+        sync_badges(badges, IssuingContext.from_config(app.config), report)
         org = Organisation(slug="omnia", name="Omnia")
         db.session.add(org)
-        for email, roles in (("learner@omnia.fi", set()), ("boss@omnia.fi", {Role.ORG_ADMIN})):
+        for email, roles in (
+            ("learner@omnia.fi", set()),
+            ("boss@omnia.fi", {Role.ORG_ADMIN}),
+            ("admin@omnia.fi", {Role.ADMIN}),
+        ):
             from werkzeug.security import generate_password_hash
 
             user = User(

@@ -68,6 +68,14 @@ def test_learner_enrols_and_works_through_a_path(live_server: str, page) -> None
         ("learner@omnia.fi", "/paths/tutor-teacher/tutoring-evidence"),
         ("learner@omnia.fi", "/auth/account"),
         ("boss@omnia.fi", "/manage/organisations/1/progress"),
+        (None, "/badges/"),
+        (None, "/badges/verify"),
+        ("learner@omnia.fi", "/badges/tutoring-work"),
+        ("learner@omnia.fi", "/badges/all-eight-themes"),
+        ("learner@omnia.fi", "/badges/backpack"),
+        ("admin@omnia.fi", "/badges/reviews"),
+        ("admin@omnia.fi", "/badges/admin/digital-strategy"),
+        ("admin@omnia.fi", "/badges/admin/revoke"),
     ],
 )
 def test_pages_have_no_wcag_violations(live_server: str, page, who, path) -> None:  # type: ignore[no-untyped-def]
@@ -83,6 +91,55 @@ def test_pages_have_no_wcag_violations(live_server: str, page, who, path) -> Non
         for v in results.response["violations"]
     ]
     assert problems == []
+
+
+def test_badge_is_awarded_at_once_and_its_page_is_accessible(live_server: str, page) -> None:  # type: ignore[no-untyped-def]
+    """Completing a path's last module awards its badge in that request; the badge pages pass axe."""
+    import tomllib
+
+    from axe_playwright_python.sync_playwright import Axe
+
+    from campus.config import REPO_ROOT
+
+    base, path = live_server, "networks-and-sharing"
+    log_in(page, base, "admin@omnia.fi")
+    page.goto(f"{base}/paths/{path}")
+    page.get_by_role("button", name="Ilmoittaudu ja aloita").click()
+    page.wait_for_load_state()
+    manifest = tomllib.loads((REPO_ROOT / "content/paths" / path / "path.toml").read_text())
+    for slug in manifest["modules"]:
+        module = tomllib.loads(
+            (REPO_ROOT / "content/paths" / path / slug / "module.toml").read_text()
+        )
+        page.goto(f"{base}/paths/{path}/{slug}")
+        if module["kind"] == "read":
+            page.get_by_role("button", name="Merkitse tehdyksi").click()
+        elif module["kind"] == "quiz":
+            for question in module["questions"]:
+                for choice in question["choices"]:
+                    if choice.get("correct"):
+                        page.check(f"#q-{question['id']}-{choice['id']}")
+            page.get_by_role("button", name="Lähetä vastaukset").click()
+        else:
+            page.fill(
+                "textarea", "Kokeilen jakaa yhden käytännön kuukaudessa alueen verkostossa. " * 8
+            )
+            page.get_by_role("button", name="Tallenna pohdinta").click()
+        page.wait_for_load_state()
+    assert (
+        page.get_by_text("Onnittelut! Suoritit koko polun.").count() == 1
+    )  # completed in that request
+    assert (
+        page.get_by_text("Sait osaamismerkin").count() == 1
+    )  # and the badge was awarded in it too
+    page.goto(f"{base}/badges/backpack")
+    badge_link = page.locator(".badge-card h2 a").first
+    assert badge_link.count() == 1
+    badge_link.click()
+    page.wait_for_load_state()
+    assert page.locator(".status-pill.status-valid").is_visible()
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    assert results.response["violations"] == []
 
 
 def test_the_accessibility_scan_can_fail(page) -> None:  # type: ignore[no-untyped-def]
