@@ -62,6 +62,7 @@ check: install
 
 bench: setup
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/badges.py
 
 clean:
 	rm -rf $(VENV) $(VALIDATOR) instance *.egg-info

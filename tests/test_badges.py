@@ -104,6 +104,7 @@ def test_badge_files_load_and_cross_check_paths(tmp_path: Path) -> None:
 def test_sync_draws_artwork_and_is_idempotent(app: Flask, app_ctx: None) -> None:
     basics = services.get_badge("basics")
     assert basics.image_png.startswith(b"\x89PNG")  # drawn by the campus
+    assert basics.colour == "#0b5fa5"  # no colour of its own: its path's theme colour
     assert b"<svg" in basics.image_svg[:200]
     assert (
         services.get_badge("reviewed").image_png

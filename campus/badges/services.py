@@ -133,7 +133,8 @@ def sync_badges(tree: BadgeTree, context: IssuingContext, report: SyncReport) ->
             continue
         else:
             report.updated.append(label)
-        _apply_spec(badge, spec, issuer, paths)
+        with db.session.no_autoflush:  # a new row is complete only after _apply_spec
+            _apply_spec(badge, spec, issuer, paths)
     wanted = {spec.slug for spec in tree.badges}
     for slug, badge in existing.items():
         if slug not in wanted and not badge.is_retired:
@@ -146,6 +147,9 @@ def _apply_spec(
     badge: BadgeClass, spec: BadgeSpec, issuer: Issuer, paths: dict[str, LearningPath]
 ) -> None:
     title = pick(spec.name, "fi")
+    path = paths.get(spec.path_slug) if spec.path_slug else None
+    # Drawn artwork takes the badge's own colour, else its path's theme colour.
+    colour = spec.colour or (path.theme.colour if path is not None else None)
     badge.issuer = issuer
     badge.name = spec.name
     badge.description = spec.description
@@ -157,9 +161,9 @@ def _apply_spec(
     badge.valid_for_days = spec.valid_for_days
     badge.alignment = list(spec.alignment)
     badge.image_alt = spec.image_alt or {lang: f"{text}" for lang, text in spec.name.items()}
-    badge.colour = spec.colour
-    badge.image_png = artwork.png_from_svg_or_draw(spec.image_type, spec.image, title, spec.colour)
-    badge.image_svg = artwork.svg_edition(spec.image_type, spec.image, title, spec.colour)
+    badge.colour = colour
+    badge.image_png = artwork.png_from_svg_or_draw(spec.image_type, spec.image, title, colour)
+    badge.image_svg = artwork.svg_edition(spec.image_type, spec.image, title, colour)
     badge.content_hash = spec.content_hash
     badge.is_retired = False
 
@@ -269,18 +273,22 @@ def award(
 def _award_milestones(
     user: User, badge: BadgeClass, context: IssuingContext, now: datetime
 ) -> list[Assertion]:
+    """Award each milestone that `badge` completes; the holdings query runs only when one could."""
+    candidates = [
+        milestone
+        for milestone in db.session.execute(
+            db.select(BadgeClass).where(
+                BadgeClass.award_rule == "milestone", BadgeClass.is_retired.is_(False)
+            )
+        ).scalars()
+        if badge.slug in milestone.members
+    ]
+    if not candidates:
+        return []
     awarded = []
     held = held_badge_slugs(user, now)
-    for milestone in db.session.execute(
-        db.select(BadgeClass).where(
-            BadgeClass.award_rule == "milestone", BadgeClass.is_retired.is_(False)
-        )
-    ).scalars():
-        if (
-            badge.slug in milestone.members
-            and set(milestone.members) <= held
-            and milestone.slug not in held
-        ):
+    for milestone in candidates:
+        if set(milestone.members) <= held and milestone.slug not in held:
             result = award(
                 user,
                 milestone,
