@@ -15,6 +15,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from campus.badges.files import load_badges
+from campus.badges.services import BadgeError
 from campus.badges.services import IssuingContext
 from campus.badges.services import sync_badges
 from campus.extensions import db
@@ -78,6 +79,11 @@ def sync(content_dir: str | None, badges_dir: str | None) -> None:
         report = sync_tree(content, datetime.now(UTC))
         sync_badges(badges, IssuingContext.from_config(current_app.config), report)
         db.session.commit()
+    except BadgeError as error:
+        db.session.rollback()
+        click.echo(str(error), err=True)
+        click.echo("Nothing was imported.", err=True)
+        sys.exit(1)
     except Exception:
         db.session.rollback()
         raise

@@ -519,3 +519,63 @@ def test_badge_admin_pages_need_admin(app: Flask, client: FlaskClient, auth, mak
     )
     assert client.get("/badges/").status_code == 200
     assert client.get("/badges/backpack").status_code == 200
+
+
+def test_an_organisation_can_issue_in_its_own_name(
+    app: Flask, client: FlaskClient, make_user, make_org, tmp_path: Path
+) -> None:
+    badges = tmp_path / "badges"
+    shutil.copytree(TEST_BADGES, badges)
+    manifest = badges / "reviewed/badge.toml"
+    manifest.write_text(
+        manifest.read_text().replace('award = "review"', 'award = "review"\nissuer = "org:omnia"')
+    )
+    runner = app.test_cli_runner()
+    missing = runner.invoke(args=["content", "sync", "--badges-dir", str(badges)])
+    assert missing.exit_code == 1
+    assert "badges/reviewed/badge.toml: organisation `omnia` does not exist" in missing.output
+    with app.app_context():
+        assert services.get_badge("reviewed").issuer.slug == "campus"  # nothing changed
+    make_org("Omnia", slug="omnia")
+    synced = runner.invoke(args=["content", "sync", "--badges-dir", str(badges)])
+    assert synced.exit_code == 0, synced.output
+    user_id = make_user("x@example.org")
+    with app.app_context():
+        badge = services.get_badge("reviewed")
+        assert (badge.issuer.slug, badge.issuer.name) == ("org-omnia", "Omnia")
+        result = services.award(
+            db.session.get(User, user_id), badge, context(app), now(), AwardSource.REVIEW
+        )
+        db.session.commit()
+        assertion = result.assertion
+        assert assertion.signing_key.issuer.slug == "org-omnia"
+        assert verify.verify_text(assertion.jws, URLS, now()).valid
+        services.revoke(assertion, "Mistake", now())
+        db.session.commit()
+        uuid, kid = assertion.uuid, assertion.signing_key.kid
+    issuer = client.get("/ob/issuers/org-omnia").json
+    assert issuer["name"] == "Omnia" and issuer["publicKey"] == [f"{BASE_URL}/ob/keys/{kid}"]
+    assert client.get("/ob/badges/reviewed").json["issuer"] == f"{BASE_URL}/ob/issuers/org-omnia"
+    revoked_ids = [
+        e["id"] for e in client.get("/ob/issuers/org-omnia/revocations").json["revokedAssertions"]
+    ]
+    assert f"urn:uuid:{uuid}" in revoked_ids
+    assert f"urn:uuid:{uuid}" not in [
+        e["id"] for e in client.get("/ob/issuers/campus/revocations").json["revokedAssertions"]
+    ]
+
+
+def test_an_expired_badge_can_be_earned_again(app: Flask, learner: User) -> None:
+    badge = services.get_badge("reviewed")  # valid for 365 days
+    first = services.award(learner, badge, context(app), now(), AwardSource.REVIEW).assertion
+    same = services.award(
+        learner, badge, context(app), now() + timedelta(days=364), AwardSource.REVIEW
+    )
+    assert not same.created
+    renewed = services.award(
+        learner, badge, context(app), now() + timedelta(days=400), AwardSource.REVIEW
+    )
+    assert renewed.created and renewed.assertion.id != first.id
+    assert services.status_of(first, now() + timedelta(days=400)) == "expired"
+    assert services.status_of(renewed.assertion, now() + timedelta(days=400)) == "valid"
+    assert len(assertions_of(learner)) == 2

@@ -21,6 +21,7 @@ from campus.paths.content import display_name
 from campus.paths.rendering import render_markdown
 
 MAX_IMAGE_BYTES = 512 * 1024
+ISSUER = re.compile(r"^(campus|org:[a-z0-9][a-z0-9-]{0,79})$")
 AWARD_RULE = re.compile(r"^(path:(?P<path>[a-z0-9][a-z0-9-]*)|review|milestone)$")
 BADGE_KEYS = {
     "version",
@@ -55,6 +56,7 @@ class BadgeSpec:
     image: bytes | None
     image_type: str | None  # "png" | "svg" | None (drawn by the campus)
     content_hash: str
+    issuer: str = "campus"  # or "org:<organisation slug>"
 
     @property
     def path_slug(self) -> str | None:
@@ -128,10 +130,9 @@ def _load_badge(
     ):
         reader.report_key("colour", '`colour` must be a colour like "#0b5fa5"')
     issuer = reader.data.get("issuer", "campus")
-    if issuer != "campus":
-        reader.report_key(
-            "issuer", 'only the campus issuer (`issuer = "campus"`) is supported so far'
-        )
+    if not isinstance(issuer, str) or not ISSUER.match(issuer):
+        reader.report_key("issuer", '`issuer` must be "campus" or "org:<organisation short name>"')
+        issuer = "campus"
     image, image_type = _artwork(folder, root, problems)
     if len(problems) != before:
         return None, reader
@@ -155,6 +156,7 @@ def _load_badge(
             image=image,
             image_type=image_type,
             content_hash=digest(reader.data, image.hex() if image else None),
+            issuer=issuer,
         ),
         reader,
     )

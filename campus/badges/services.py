@@ -21,6 +21,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from campus.auth.models import Organisation
 from campus.auth.models import User
 from campus.auth.services import normalise_email
 from campus.badges import artwork
@@ -115,12 +116,49 @@ def campus_issuer(context: IssuingContext) -> Issuer:
     return issuer
 
 
+def organisation_issuer(organisation_slug: str, context: IssuingContext) -> Issuer:
+    """An organisation issuing in its own name: its own issuer profile, keys and revocations."""
+    organisation = db.session.execute(
+        db.select(Organisation).where(Organisation.slug == organisation_slug)
+    ).scalar_one_or_none()
+    if organisation is None:
+        raise BadgeError(f"organisation `{organisation_slug}` does not exist (create it first)")
+    slug = f"org-{organisation.slug}"
+    issuer = db.session.execute(db.select(Issuer).where(Issuer.slug == slug)).scalar_one_or_none()
+    if issuer is None:
+        issuer = Issuer(
+            slug=slug,
+            name=organisation.name,
+            url=context.issuer_url,
+            email=context.issuer_email,
+            organisation_id=organisation.id,
+        )
+        db.session.add(issuer)
+        db.session.flush()
+    elif issuer.name != organisation.name:
+        issuer.name = organisation.name
+    return issuer
+
+
+def _issuer_for(spec: BadgeSpec, context: IssuingContext) -> Issuer:
+    if spec.issuer.startswith("org:"):
+        try:
+            return organisation_issuer(spec.issuer.removeprefix("org:"), context)
+        except BadgeError as error:
+            raise BadgeError(f"badges/{spec.slug}/badge.toml: {error}") from error
+    return campus_issuer(context)
+
+
 def sync_badges(tree: BadgeTree, context: IssuingContext, report: SyncReport) -> None:
-    """Upsert badge classes by slug (run after the paths sync, in the same transaction)."""
-    issuer = campus_issuer(context)
+    """Upsert badge classes by slug (run after the paths sync, in the same transaction).
+
+    Raises BadgeError when a badge names an organisation that does not exist; the caller rolls
+    the whole sync back.
+    """
     existing = {b.slug: b for b in db.session.execute(db.select(BadgeClass)).scalars()}
     paths = {p.slug: p for p in db.session.execute(db.select(LearningPath)).scalars()}
     for spec in tree.badges:
+        issuer = _issuer_for(spec, context)  # before a new row joins the session (autoflush)
         badge = existing.get(spec.slug)
         label = f"badge {spec.slug}"
         if badge is None:
@@ -219,8 +257,12 @@ def award(
     Everything happens in the caller's transaction; an exception leaves nothing behind.
     """
     existing = active_assertion(user, badge)
-    if existing is not None:
+    if existing is not None and not is_expired(existing, now):
         return AwardResult(existing, created=False)
+    if existing is not None:
+        # Earned again after it expired: the old assertion stays as history, a new one is issued.
+        existing.active_key = None
+        db.session.flush()
     if badge.is_retired:
         raise BadgeError(_("This badge is no longer awarded."))
     key = signing.key_for_signing(badge.issuer, context.keys_dir, context.passphrase, now)
