@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -59,24 +60,11 @@ def pick_language(texts: Mapping[str, str] | None, language: str | None = None) 
     return language
 
 
-translate_cli = click.Group("translate", help="User-interface translations (fi, sv).")
-
-
-@translate_cli.command("update")
-def update_catalogues() -> None:
-    """Extract strings into messages.pot and merge them into the fi and sv catalogues.
-
-    New strings arrive untranslated (no fuzzy guesses); `tests/test_i18n.py` fails until they
-    are translated. The catalogue headers are kept non-fuzzy so that compilation uses them.
-    """
+def extract_template(target: Path) -> None:
+    """Write every user-facing string of the code and templates to a .pot file."""
     from babel.messages.frontend import CommandLineInterface
-    from babel.messages.pofile import read_po
-    from babel.messages.pofile import write_po
 
-    translations = REPO_ROOT / "campus" / "translations"
-    template = translations / "messages.pot"
-    cli = CommandLineInterface()
-    cli.run(
+    CommandLineInterface().run(
         [
             "pybabel",
             "-q",
@@ -93,10 +81,30 @@ def update_catalogues() -> None:
             "--sort-output",
             "--omit-header",
             "-o",
-            str(template),
+            str(target),
             str(REPO_ROOT),
         ]
     )
+
+
+translate_cli = click.Group("translate", help="User-interface translations (fi, sv).")
+
+
+@translate_cli.command("update")
+def update_catalogues() -> None:
+    """Extract strings into messages.pot and merge them into the fi and sv catalogues.
+
+    New strings arrive untranslated (no fuzzy guesses); `tests/test_i18n.py` fails until they
+    are translated. The catalogue headers are kept non-fuzzy so that compilation uses them.
+    """
+    from babel.messages.frontend import CommandLineInterface
+    from babel.messages.pofile import read_po
+    from babel.messages.pofile import write_po
+
+    translations = REPO_ROOT / "campus" / "translations"
+    template = translations / "messages.pot"
+    extract_template(template)
+    cli = CommandLineInterface()
     cli.run(
         [
             "pybabel",
@@ -117,6 +125,8 @@ def update_catalogues() -> None:
         with po_file.open("rb") as handle:
             catalogue = read_po(handle, locale=language)
         catalogue.fuzzy = False
+        catalogue.project, catalogue.version = "Campus", "0.1"
+        catalogue.header_comment = f"# {LANGUAGE_NAMES[language]} translations of Campus.\n#"
         with po_file.open("wb") as handle:
             write_po(handle, catalogue, sort_output=True, width=100)
         missing = sum(1 for message in catalogue if message.id and not message.string)

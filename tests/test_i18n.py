@@ -3,44 +3,20 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
 from campus.config import REPO_ROOT
+from campus.i18n import extract_template
 
 TRANSLATIONS = REPO_ROOT / "campus" / "translations"
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|%%")
 
 
 def extract(target: Path) -> set[str]:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "babel.messages.frontend",
-            "extract",
-            "-F",
-            str(REPO_ROOT / "babel.cfg"),
-            "-k",
-            "_l",
-            "-k",
-            "lazy_gettext",
-            "-k",
-            "ngettext:1,2",
-            "--no-location",
-            "--omit-header",
-            "-o",
-            str(target),
-            ".",
-        ],
-        check=True,
-        capture_output=True,
-        cwd=REPO_ROOT,
-    )
+    extract_template(target)
     with target.open("rb") as handle:
         return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
 
