@@ -579,3 +579,37 @@ def test_an_expired_badge_can_be_earned_again(app: Flask, learner: User) -> None
     assert services.status_of(first, now() + timedelta(days=400)) == "expired"
     assert services.status_of(renewed.assertion, now() + timedelta(days=400)) == "valid"
     assert len(assertions_of(learner)) == 2
+
+
+def test_reviewers_review_only_their_own_organisation(app: Flask, make_user, make_org) -> None:
+    home, other = make_org("Home"), make_org("Other")
+    learner_id = make_user("l@home.fi", organisation_id=home)
+    make_user("rev@other.fi", {Role.REVIEWER}, organisation_id=other)
+    make_user("rev@home.fi", {Role.REVIEWER}, organisation_id=home)
+    with app.app_context():
+        application = services.apply_for_badge(
+            db.session.get(User, learner_id),
+            services.get_badge("reviewed"),
+            "Evidence of three workshops.",
+            "https://example.org",
+            None,
+            Path("/nonexistent"),
+            ["pdf"],
+            10,
+            now(),
+        )
+        db.session.commit()
+        application_id = application.id
+    outsider, insider = app.test_client(), app.test_client()
+    outsider.post("/auth/login", data={"email": "rev@other.fi", "password": PASSWORD})
+    insider.post("/auth/login", data={"email": "rev@home.fi", "password": PASSWORD})
+    assert "Evidence of three workshops" not in outsider.get("/badges/reviews").get_data(
+        as_text=True
+    )
+    outsider.post(f"/badges/reviews/applications/{application_id}", data={"accept": "1"})
+    with app.app_context():
+        assert db.session.get(BadgeApplication, application_id).status == "submitted"
+    assert "Evidence of three workshops" in insider.get("/badges/reviews").get_data(as_text=True)
+    insider.post(f"/badges/reviews/applications/{application_id}", data={"accept": "1"})
+    with app.app_context():
+        assert db.session.get(BadgeApplication, application_id).status == "accepted"

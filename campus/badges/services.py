@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from campus.auth.models import Organisation
+from campus.auth.models import Role
 from campus.auth.models import User
 from campus.auth.services import normalise_email
 from campus.badges import artwork
@@ -580,29 +581,51 @@ def apply_for_badge(
     return application
 
 
-def pending_applications() -> list[BadgeApplication]:
+def _reviewable(query, model, reviewer: User):  # type: ignore[no-untyped-def]
+    """Reviewers see their own organisation's learners; admins see everyone's."""
+    if reviewer.has_role(Role.ADMIN):
+        return query
+    return query.join(User, User.id == model.user_id).where(
+        User.organisation_id == reviewer.organisation_id
+    )
+
+
+def pending_applications(reviewer: User) -> list[BadgeApplication]:
+    query = db.select(BadgeApplication).where(
+        BadgeApplication.status == ApplicationStatus.SUBMITTED.value
+    )
+    query = _reviewable(query, BadgeApplication, reviewer)
     return list(
         db.session.execute(
-            db.select(BadgeApplication)
-            .where(BadgeApplication.status == ApplicationStatus.SUBMITTED.value)
-            .order_by(BadgeApplication.submitted_at, BadgeApplication.id)
+            query.order_by(BadgeApplication.submitted_at, BadgeApplication.id)
         ).scalars()
     )
 
 
-def pending_module_evidence() -> list[EvidenceSubmission]:
+def pending_module_evidence(reviewer: User) -> list[EvidenceSubmission]:
+    query = db.select(EvidenceSubmission).where(
+        EvidenceSubmission.status == EvidenceStatus.SUBMITTED.value
+    )
+    query = _reviewable(query, EvidenceSubmission, reviewer)
     return list(
         db.session.execute(
-            db.select(EvidenceSubmission)
-            .where(EvidenceSubmission.status == EvidenceStatus.SUBMITTED.value)
-            .order_by(EvidenceSubmission.submitted_at, EvidenceSubmission.id)
+            query.order_by(EvidenceSubmission.submitted_at, EvidenceSubmission.id)
         ).scalars()
     )
+
+
+def can_review(reviewer: User, applicant: User) -> bool:
+    if reviewer.id == applicant.id or not reviewer.has_role(Role.REVIEWER):
+        return False
+    return reviewer.has_role(Role.ADMIN) or reviewer.organisation_id == applicant.organisation_id
 
 
 def _check_reviewer(reviewer: User, applicant_id: int) -> None:
     if reviewer.id == applicant_id:
         raise BadgeError(_("You cannot review your own evidence."))
+    applicant = db.session.get(User, applicant_id)
+    if applicant is None or not can_review(reviewer, applicant):
+        raise BadgeError(_("You can review only your own organisation's learners."))
 
 
 def accept_application(

@@ -339,8 +339,8 @@ def reviews():
     _require(Role.REVIEWER)
     return render_template(
         "badges/reviews.html",
-        applications=services.pending_applications(),
-        submissions=services.pending_module_evidence(),
+        applications=services.pending_applications(current_user),
+        submissions=services.pending_module_evidence(current_user),
         form=ReviewForm(),
     )
 
@@ -406,6 +406,8 @@ def review_file(kind: str, item_id: int):
     item = db.get_or_404(model, item_id)
     if not item.stored_name:
         abort(404)
+    if not services.can_review(current_user, item.user):
+        abort(403)
     return send_from_directory(
         current_app.config["UPLOAD_DIR"],
         item.stored_name,

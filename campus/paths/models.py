@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
+from campus.auth.models import User
 from campus.auth.models import utcnow
 from campus.extensions import db
 
@@ -203,3 +204,6 @@ class EvidenceSubmission(db.Model):
     reviewed_at: Mapped[datetime | None]
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     feedback: Mapped[str | None] = mapped_column(Text)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    module: Mapped[Module] = relationship()
