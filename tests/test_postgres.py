@@ -7,8 +7,10 @@ Set CAMPUS_TEST_POSTGRES_URL (postgresql+psycopg://user:pw@host:port/db; the dat
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -149,3 +151,50 @@ def test_concurrent_completions_record_once(pg_app: Flask, monkeypatch: pytest.M
     assert sorted(outcomes) == [False, True]
     with pg_app.app_context():
         assert db.session.execute(db.select(db.func.count()).select_from(Completion)).scalar() == 1
+
+
+def test_badges_on_postgres(pg_app: Flask) -> None:
+    """Awarding, baked images (bytea), JSON evidence and revocation on a real server."""
+    from campus.badges import ob2
+    from campus.badges import services as badge_services
+    from campus.badges import verify
+    from campus.badges.baking import unbake
+    from campus.badges.files import load_badges
+    from campus.badges.models import Assertion
+    from campus.paths.sync import SyncReport
+    from tests.conftest import BASE_URL
+    from tests.conftest import TEST_BADGES
+
+    user_id = _seed(pg_app)
+    pg_app.config.update(BASE_URL=BASE_URL, KEYS_DIR=str(Path(tempfile.mkdtemp()) / "keys"))
+    with pg_app.app_context():
+        context = badge_services.IssuingContext.from_config(pg_app.config)
+        badge_services.sync_badges(
+            load_badges(TEST_BADGES, load_tree(TEST_CONTENT)), context, SyncReport()
+        )
+        db.session.commit()
+        user = db.session.get(User, user_id)
+        path = services.get_path("basics")
+        services.mark_read(user, services.get_module(path, "welcome"), now())
+        services.submit_quiz(
+            user,
+            services.get_module(path, "check-quiz"),
+            {"q1": ["b"], "q2": ["a", "c"], "q3": ["a"]},
+            now(),
+        )
+        services.submit_reflection(
+            user,
+            services.get_module(path, "my-thoughts"),
+            "Long enough reflection for the test path.",
+            now(),
+        )
+        db.session.commit()
+    with pg_app.app_context():
+        assertion = db.session.execute(db.select(Assertion)).scalar_one()
+        assert unbake(bytes(assertion.baked_png)) == assertion.jws
+        assert assertion.evidence[0]["narrative"].startswith("Completed the path")
+        urls = ob2.Urls(BASE_URL)
+        assert verify.verify_image(bytes(assertion.baked_svg), urls, now(), "pg@example.org").valid
+        badge_services.revoke(assertion, "Test", now())
+        db.session.commit()
+        assert not verify.verify_text(assertion.jws, urls, now()).valid
