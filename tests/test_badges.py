@@ -613,3 +613,17 @@ def test_reviewers_review_only_their_own_organisation(app: Flask, make_user, mak
     insider.post(f"/badges/reviews/applications/{application_id}", data={"accept": "1"})
     with app.app_context():
         assert db.session.get(BadgeApplication, application_id).status == "accepted"
+
+
+def test_drawn_artwork_has_finnish_letters() -> None:
+    """Pillow's built-in font draws å/ä/ö as boxes; the badge font must have them."""
+    from campus.badges import artwork
+
+    font = artwork.badge_font(28)
+    if not hasattr(font, "path"):
+        pytest.skip(
+            "no TrueType font with Finnish letters on this machine (apt-get install fonts-dejavu-core)"
+        )
+    missing = font.getmask("\uffff").getbbox()  # a code point no font has: the "missing" box
+    for letter in "äöåÄÖÅ–":
+        assert font.getmask(letter).getbbox() != missing, letter

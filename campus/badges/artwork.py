@@ -17,7 +17,26 @@ from PIL import ImageDraw
 from PIL import ImageFont
 
 SIZE = 400
+# Part of each drawn badge's content hash: raise it when drawing changes, so sync redraws them.
+DRAWING_VERSION = 2
 DEFAULT_COLOUR = "#0b5fa5"
+# Fonts with Finnish and Swedish letters (å ä ö) and dashes; Debian's fonts-dejavu-core is the
+# first choice. Pillow's built-in font lacks those glyphs, so it is only the last resort.
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf",
+)
+
+
+def badge_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    for candidate in FONT_CANDIDATES:
+        try:
+            return ImageFont.truetype(candidate, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size=size)
 
 
 def _hexagon(centre: float, radius: float) -> list[tuple[float, float]]:
@@ -42,9 +61,9 @@ def draw_png(title: str, colour: str | None = None, subtitle: str = "") -> bytes
     centre = SIZE / 2
     draw.polygon(_hexagon(centre, 196), fill=_rgb(colour))
     draw.polygon(_hexagon(centre, 176), outline=(255, 255, 255), width=6)
-    lines = textwrap.wrap(title, width=16)[:5]
-    font = ImageFont.load_default(size=30 if len(lines) <= 3 else 24)
-    small = ImageFont.load_default(size=18)
+    lines = textwrap.wrap(title, width=15)[:5]
+    font = badge_font(28 if len(lines) <= 3 else 22)
+    small = badge_font(18)
     line_height = (font.getbbox("Åg")[3] - font.getbbox("Åg")[1]) + 8
     total = line_height * len(lines) + (30 if subtitle else 0)
     y = centre - total / 2

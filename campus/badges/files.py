@@ -12,6 +12,7 @@ from dataclasses import field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from campus.badges.artwork import DRAWING_VERSION
 from campus.paths.content import SLUG
 from campus.paths.content import ContentTree
 from campus.paths.content import ManifestReader
@@ -155,7 +156,7 @@ def _load_badge(
             colour=colour.lower() if isinstance(colour, str) else None,
             image=image,
             image_type=image_type,
-            content_hash=digest(reader.data, image.hex() if image else None),
+            content_hash=digest(reader.data, image.hex() if image else DRAWING_VERSION),
             issuer=issuer,
         ),
         reader,
