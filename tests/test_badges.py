@@ -271,6 +271,8 @@ def test_revocation_is_visible_everywhere(app: Flask, client: FlaskClient, learn
     db.session.commit()
     hosted = client.get(f"/ob/assertions/{assertion.uuid}")
     assert hosted.status_code == 410 and hosted.json["revoked"] is True
+    assert hosted.headers["Cache-Control"] == "no-cache"
+    assert client.get("/ob/issuers/campus/revocations").headers["Cache-Control"] == "no-cache"
     revocations = client.get("/ob/issuers/campus/revocations").json["revokedAssertions"]
     assert revocations[0] == {
         "id": f"urn:uuid:{assertion.uuid}",

@@ -58,14 +58,15 @@ def _context() -> services.IssuingContext:
     return services.IssuingContext.from_config(current_app.config)
 
 
-def _json(document: dict[str, Any], status: int = 200) -> Response:
+def _json(document: dict[str, Any], status: int = 200, cache_seconds: int = 60) -> Response:
+    """Public JSON-LD, readable by other backpacks and verifiers (CORS open)."""
     response = Response(
         json.dumps(document, ensure_ascii=False, indent=2), status=status, mimetype=JSON_LD
     )
-    response.headers["Access-Control-Allow-Origin"] = (
-        "*"  # public documents, read by other backpacks
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = (
+        f"public, max-age={cache_seconds}" if cache_seconds else "no-cache"
     )
-    response.headers["Cache-Control"] = "public, max-age=60"
     return response
 
 
@@ -115,7 +116,8 @@ def revocations(slug: str):
     if found is None:
         abort(404)
     return _json(
-        ob2.revocation_document(_context().urls, found.slug, services.revoked_for_issuer(found))
+        ob2.revocation_document(_context().urls, found.slug, services.revoked_for_issuer(found)),
+        cache_seconds=0,  # a revocation must be seen at once
     )
 
 
@@ -161,6 +163,7 @@ def hosted_assertion(assertion_uuid: str):
                 "revocationReason": assertion.revocation_reason,
             },
             status=410,
+            cache_seconds=0,
         )
     return _json(
         ob2.assertion_document(
@@ -173,7 +176,8 @@ def hosted_assertion(assertion_uuid: str):
             expires_at=assertion.expires_at,
             evidence=assertion.evidence,
             key_id=None,
-        )
+        ),
+        cache_seconds=0,  # revocation must show at once
     )
 
 
