@@ -471,7 +471,8 @@ def revoked_for_issuer(issuer: Issuer) -> list[tuple[str, str]]:
 class ChecklistItem:
     label: str
     done: bool
-    url: str | None = None
+    # Where to go next, as (endpoint, arguments) for url_for: services build no URLs themselves.
+    link: tuple[str, dict[str, str]] | None = None
     note: str | None = None
 
 
@@ -487,7 +488,7 @@ def checklist(
             ChecklistItem(
                 pick(m.title, language),
                 m.id in progress.done_module_ids,
-                f"/paths/{path.slug}/{m.slug}",
+                ("paths.module", {"path_slug": path.slug, "module_slug": m.slug}),
                 None if m.is_required else _("optional"),
             )
             for m in path.active_modules
@@ -505,7 +506,7 @@ def checklist(
             ChecklistItem(
                 pick(members[slug].name, language) if slug in members else slug,
                 slug in held,
-                f"/badges/{slug}",
+                ("badges.detail", {"slug": slug}),
             )
             for slug in badge.members
         ]
