@@ -40,6 +40,7 @@ from campus.badges.models import Issuer
 from campus.badges.models import SigningKey
 from campus.extensions import db
 from campus.i18n import current_language
+from campus.i18n import pick
 from campus.paths.models import EvidenceSubmission
 from campus.paths.rendering import render_markdown
 from campus.paths.services import EvidenceFile
@@ -240,18 +241,12 @@ def detail(slug: str):
     return render_template(
         "badges/detail.html",
         badge=badge,
-        criteria_html=render_markdown(_pick(badge.criteria)),
+        criteria_html=render_markdown(pick(badge.criteria)),
         checklist=services.checklist(user, badge, now, current_language()),
         held=held,
         application=services.latest_application(user, badge) if user else None,
         form=form,
     ), (400 if request.method == "POST" else 200)
-
-
-def _pick(texts: dict[str, str]) -> str:
-    from campus.i18n import pick
-
-    return pick(texts)
 
 
 @bp.get("/backpack")
