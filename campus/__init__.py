@@ -69,6 +69,7 @@ def _init_extensions(app: Flask) -> None:
     from campus.auth import models as auth_models  # noqa: F401  (registers user_loader)
     from campus.badges import models as badges_models  # noqa: F401
     from campus.badges.services import connect_signals
+    from campus.lti import models as lti_models  # noqa: F401
     from campus.paths import models as paths_models  # noqa: F401
 
     connect_signals()
@@ -81,6 +82,8 @@ def _register_blueprints(app: Flask) -> None:
     from campus.badges.views import bp as badges_bp
     from campus.badges.views import ob_bp
     from campus.cli import content_cli
+    from campus.lti.cli import lti_cli
+    from campus.lti.views import bp as lti_bp
     from campus.manage.cli import manage_cli
     from campus.manage.views import bp as manage_bp
     from campus.paths.views import bp as paths_bp
@@ -90,6 +93,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(manage_bp)
     app.register_blueprint(badges_bp)
     app.register_blueprint(ob_bp)
+    app.register_blueprint(lti_bp)
+    app.cli.add_command(lti_cli)
     app.cli.add_command(badges_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(auth_cli)

@@ -16,8 +16,15 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "base-uri 'self'",
         "form-action 'self'",
         "frame-ancestors 'self'",
+        # LTI modules may show their tool in an iframe (never scripts of ours from elsewhere).
+        "frame-src 'self' https:",
     ]
 )
+
+
+def policy_with_form_target(origin: str) -> str:
+    """The same policy, letting one page post a form to `origin` (the LTI launch)."""
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {origin}")
 
 
 def init_app(app: Flask) -> None:

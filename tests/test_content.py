@@ -145,12 +145,22 @@ def test_unknown_keys_kinds_and_audiences_are_reported(tree_copy: Path) -> None:
     assert problems[2] == "content/paths/basics/welcome/module.toml:3: unknown key `passmark`"
 
 
-def test_lti_kind_is_reserved_with_a_clear_message(tree_copy: Path) -> None:
-    replace(tree_copy / "paths/advanced/deep-dive/module.toml", 'kind = "read"', 'kind = "lti"')
-    [problem] = problems_of(tree_copy)
-    assert problem.startswith(
-        "content/paths/advanced/deep-dive/module.toml:2: kind `lti` is reserved"
-    )
+def test_lti_module_settings_are_checked(tree_copy: Path) -> None:
+    module = tree_copy / "paths/advanced/deep-dive/module.toml"
+    replace(module, 'kind = "read"', 'kind = "lti"\ntool = "Quiz Tool"\npresentation = "popup"\npass_mark = 120')
+    assert sorted(problems_of(tree_copy)) == [
+        "content/paths/advanced/deep-dive/module.toml:3: `tool` must be the short name of a registered LTI tool",
+        'content/paths/advanced/deep-dive/module.toml:4: `presentation` must be "window" or "iframe"',
+        "content/paths/advanced/deep-dive/module.toml:5: `pass_mark` must be a whole number 0–100",
+    ]
+    replace(module, 'tool = "Quiz Tool"', 'tool = "quiz-tool"')
+    replace(module, 'presentation = "popup"', 'presentation = "iframe"')
+    replace(module, "pass_mark = 120", 'pass_mark = 60\ncustom = { level = "2" }')
+    tree = load_tree(tree_copy)
+    assert tree.problems == []
+    settings = next(m for p in tree.paths for m in p.modules if m.slug == "deep-dive").settings
+    assert settings == {"tool": "quiz-tool", "url": None, "custom": {"level": "2"},
+                        "presentation": "iframe", "pass_mark": 60}
 
 
 def test_all_problems_are_reported_at_once(tree_copy: Path) -> None:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import datetime
 from pathlib import Path
 
 import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+from campus import keystore
 from campus.badges.models import Issuer
 from campus.badges.models import SigningKey
 from campus.extensions import db
@@ -20,12 +18,7 @@ from campus.extensions import db
 ALGORITHM = "RS256"
 
 
-class KeyUnavailable(Exception):
-    """The private key file is missing or cannot be opened: nothing can be signed."""
-
-
-def _key_file(keys_dir: Path, kid: str) -> Path:
-    return keys_dir / f"{kid}.pem"
+KeyUnavailable = keystore.KeyUnavailable
 
 
 def active_key(issuer: Issuer) -> SigningKey | None:
@@ -39,25 +32,8 @@ def active_key(issuer: Issuer) -> SigningKey | None:
 
 def create_key(issuer: Issuer, keys_dir: Path, passphrase: str | None, now: datetime) -> SigningKey:
     """Generate an RSA-2048 pair: the private half to a 0600 file, the public half to the database."""
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     kid = str(uuid.uuid4())
-    encryption = (
-        serialization.BestAvailableEncryption(passphrase.encode())
-        if passphrase
-        else serialization.NoEncryption()
-    )
-    pem = private.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-    )
-    keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(_key_file(keys_dir, kid), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    public_pem = (
-        private.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode("ascii")
-    )
+    public_pem = keystore.generate(keys_dir, kid, passphrase)
     key = SigningKey(
         kid=kid, issuer=issuer, algorithm=ALGORITHM, public_pem=public_pem, created_at=now
     )
@@ -82,24 +58,8 @@ def rotate_key(issuer: Issuer, keys_dir: Path, passphrase: str | None, now: date
     return create_key(issuer, keys_dir, passphrase, now)
 
 
-_PRIVATE_CACHE: dict[tuple[str, str], RSAPrivateKey] = {}
-
-
 def load_private_key(key: SigningKey, keys_dir: Path, passphrase: str | None) -> RSAPrivateKey:
-    cache_key = (str(keys_dir), key.kid)
-    if cache_key in _PRIVATE_CACHE:
-        return _PRIVATE_CACHE[cache_key]
-    path = _key_file(keys_dir, key.kid)
-    try:
-        loaded = serialization.load_pem_private_key(
-            path.read_bytes(), password=passphrase.encode() if passphrase else None
-        )
-    except (OSError, ValueError, TypeError) as error:
-        raise KeyUnavailable(f"signing key {key.kid} cannot be loaded from {keys_dir}") from error
-    if not isinstance(loaded, RSAPrivateKey):
-        raise KeyUnavailable(f"signing key {key.kid} is not an RSA key")
-    _PRIVATE_CACHE[cache_key] = loaded
-    return loaded
+    return keystore.load(keys_dir, key.kid, passphrase)
 
 
 def sign_assertion(payload: dict, key: SigningKey, keys_dir: Path, passphrase: str | None) -> str:

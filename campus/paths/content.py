@@ -33,6 +33,7 @@ KIND_KEYS = {
     ModuleKind.QUIZ: {"pass_mark", "max_attempts", "questions"},
     ModuleKind.REFLECTION: {"min_length", "prompt"},
     ModuleKind.EVIDENCE: {"prompt", "accept_file", "accept_link"},
+    ModuleKind.LTI: {"tool", "url", "custom", "presentation", "pass_mark"},
 }
 
 
@@ -414,11 +415,6 @@ def _load_module(
     before = len(problems)
     kind = reader.data.get("kind")
     kinds = [k.value for k in KIND_KEYS]
-    if kind == ModuleKind.LTI:
-        reader.report_key(
-            "kind", "kind `lti` is reserved: LTI modules come with the LTI platform work"
-        )
-        return None
     if kind not in kinds:
         reader.report_key("kind", f"`kind` must be one of: {', '.join(kinds)}")
         return None
@@ -492,7 +488,38 @@ def _module_settings(reader: ManifestReader, kind: ModuleKind) -> dict[str, Any]
             "accept_file": accept_file,
             "accept_link": accept_link,
         }
+    if kind is ModuleKind.LTI:
+        return _lti_settings(reader)
     return {}
+
+
+def _lti_settings(reader: ManifestReader) -> dict[str, Any]:
+    """An external tool: registered by an admin under `tool`; the link may be picked later."""
+    tool = reader.data.get("tool")
+    if not isinstance(tool, str) or not SLUG.match(tool):
+        reader.report_key("tool", "`tool` must be the short name of a registered LTI tool")
+    url = reader.data.get("url")
+    if url is not None and (
+        not isinstance(url, str) or not url.startswith(("https://", "http://"))
+    ):
+        reader.report_key("url", "`url` must be a web address")
+    custom = reader.data.get("custom", {})
+    if not isinstance(custom, dict) or not all(
+        isinstance(v, str | int | float) for v in custom.values()
+    ):
+        reader.report_key("custom", "`custom` must be a table of text values")
+        custom = {}
+    presentation = reader.data.get("presentation", "window")
+    if presentation not in ("window", "iframe"):
+        reader.report_key("presentation", '`presentation` must be "window" or "iframe"')
+    pass_mark = reader.integer("pass_mark", 0, 100, default=0)
+    return {
+        "tool": tool,
+        "url": url,
+        "custom": {str(k): str(v) for k, v in custom.items()},
+        "presentation": presentation,
+        "pass_mark": pass_mark,
+    }
 
 
 def _quiz_settings(reader: ManifestReader) -> dict[str, Any]:

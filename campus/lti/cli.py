@@ -1,0 +1,38 @@
+"""`flask lti …`: platform keys and replay records."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from campus.extensions import db
+from campus.lti import services
+from campus.lti.models import LtiReplay
+
+lti_cli = click.Group("lti", help="LTI 1.3 platform.")
+
+
+@lti_cli.command("rotate-key")
+@with_appcontext
+def rotate_key() -> None:
+    """Sign with a new key; the old one stays in the JWKS for the grace period."""
+    key = services.rotate_key(
+        services.PlatformContext.from_config(current_app.config), datetime.now(UTC)
+    )
+    db.session.commit()
+    click.echo(f"New LTI platform key {key.kid}.")
+
+
+@lti_cli.command("prune")
+@with_appcontext
+def prune() -> None:
+    """Forget expired nonces and token ids."""
+    result = db.session.execute(
+        db.delete(LtiReplay).where(LtiReplay.expires_at < datetime.now(UTC))
+    )
+    db.session.commit()
+    click.echo(f"{result.rowcount} expired replay record(s) removed.")

@@ -1,0 +1,47 @@
+"""Admin forms for registering tools."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms import SubmitField
+from wtforms import TextAreaField
+from wtforms.validators import URL
+from wtforms.validators import DataRequired
+from wtforms.validators import Length
+from wtforms.validators import Optional
+from wtforms.validators import Regexp
+
+
+class ToolForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    slug = StringField(
+        _l("Short name (used in content files)"),
+        validators=[DataRequired(), Regexp(r"^[a-z0-9][a-z0-9-]{0,79}$"), Length(max=80)],
+    )
+    client_id = StringField(_l("Client ID"), validators=[DataRequired(), Length(max=255)])
+    deployment_id = StringField(_l("Deployment ID"), validators=[DataRequired(), Length(max=255)])
+    oidc_login_url = StringField(
+        _l("OIDC login URL"), validators=[DataRequired(), URL(require_tld=False), Length(max=2000)]
+    )
+    launch_url = StringField(
+        _l("Launch URL"), validators=[DataRequired(), URL(require_tld=False), Length(max=2000)]
+    )
+    deep_link_url = StringField(
+        _l("Deep-linking URL"), validators=[Optional(), URL(require_tld=False), Length(max=2000)]
+    )
+    redirect_uris = TextAreaField(
+        _l("Other redirect URIs, one per line"), validators=[Optional(), Length(max=10_000)]
+    )
+    jwks_url = StringField(
+        _l("Tool JWKS URL"), validators=[Optional(), URL(require_tld=False), Length(max=2000)]
+    )
+    jwks = TextAreaField(
+        _l("…or the tool's JWKS (JSON)"), validators=[Optional(), Length(max=50_000)]
+    )
+    submit = SubmitField(_l("Register tool"))
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state: CSRF only."""

@@ -1,0 +1,103 @@
+"""LTI 1.3 platform side: registered tools, platform keys, replay records, links and grades."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON
+from sqlalchemy import Float
+from sqlalchemy import ForeignKey
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from campus.auth.models import utcnow
+from campus.extensions import db
+
+
+class LtiTool(db.Model):
+    """An external tool the campus launches (we are the platform)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    client_id: Mapped[str] = mapped_column(String(255), unique=True)
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    oidc_login_url: Mapped[str] = mapped_column(String(2000))
+    launch_url: Mapped[str] = mapped_column(String(2000))
+    deep_link_url: Mapped[str | None] = mapped_column(String(2000))
+    # Where the tool may receive id_tokens: the launch and deep-linking URLs plus any listed here.
+    redirect_uris: Mapped[list[str]] = mapped_column(JSON)
+    jwks_url: Mapped[str | None] = mapped_column(String(2000))
+    jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def allowed_redirect_uris(self) -> set[str]:
+        return {u for u in [self.launch_url, self.deep_link_url, *self.redirect_uris] if u}
+
+
+class LtiKey(db.Model):
+    """The platform's signing keys; retired keys stay in the JWKS for a grace period."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kid: Mapped[str] = mapped_column(String(100), unique=True)
+    file_name: Mapped[str] = mapped_column(String(100))
+    public_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+
+
+class LtiReplay(db.Model):
+    """Single-use values (token jti, nonces) until they expire."""
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class LtiResourceLink(db.Model):
+    """What a module launches: chosen by deep linking, or the tool's launch URL."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("module.id"), unique=True)
+    tool_id: Mapped[int] = mapped_column(ForeignKey("lti_tool.id"))
+    resource_link_id: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str | None] = mapped_column(String(2000))
+    title: Mapped[str | None] = mapped_column(String(500))
+    custom: Mapped[dict[str, str]] = mapped_column(JSON)
+
+    tool: Mapped[LtiTool] = relationship()
+
+
+class LtiLineItem(db.Model):
+    __table_args__ = (UniqueConstraint("tool_id", "context_id", "resource_id", "tag"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tool_id: Mapped[int] = mapped_column(ForeignKey("lti_tool.id"), index=True)
+    context_id: Mapped[str] = mapped_column(String(80), index=True)  # the path slug
+    resource_link_id: Mapped[str | None] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(500))
+    score_maximum: Mapped[float] = mapped_column(Float)
+    resource_id: Mapped[str] = mapped_column(String(255), default="")
+    tag: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LtiScore(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_item_id: Mapped[int] = mapped_column(
+        ForeignKey("lti_line_item.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    score_given: Mapped[float | None] = mapped_column(Float)
+    score_maximum: Mapped[float | None] = mapped_column(Float)
+    activity_progress: Mapped[str] = mapped_column(String(32))
+    grading_progress: Mapped[str] = mapped_column(String(32))
+    comment: Mapped[str | None] = mapped_column(Text)
+    timestamp: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
