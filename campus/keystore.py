@@ -61,16 +61,3 @@ def load(keys_dir: Path, name: str, passphrase: str | None) -> RSAPrivateKey:
         raise KeyUnavailable(f"key {name} is not an RSA key")
     _CACHE[cache_key] = loaded
     return loaded
-
-
-def load_pem(keys_dir: Path, name: str, passphrase: str | None) -> str:
-    """The private key as unencrypted PEM text, for libraries that take PEM strings."""
-    return (
-        load(keys_dir, name, passphrase)
-        .private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        .decode("ascii")
-    )

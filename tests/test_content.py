@@ -147,7 +147,11 @@ def test_unknown_keys_kinds_and_audiences_are_reported(tree_copy: Path) -> None:
 
 def test_lti_module_settings_are_checked(tree_copy: Path) -> None:
     module = tree_copy / "paths/advanced/deep-dive/module.toml"
-    replace(module, 'kind = "read"', 'kind = "lti"\ntool = "Quiz Tool"\npresentation = "popup"\npass_mark = 120')
+    replace(
+        module,
+        'kind = "read"',
+        'kind = "lti"\ntool = "Quiz Tool"\npresentation = "popup"\npass_mark = 120',
+    )
     assert sorted(problems_of(tree_copy)) == [
         "content/paths/advanced/deep-dive/module.toml:3: `tool` must be the short name of a registered LTI tool",
         'content/paths/advanced/deep-dive/module.toml:4: `presentation` must be "window" or "iframe"',
@@ -159,8 +163,13 @@ def test_lti_module_settings_are_checked(tree_copy: Path) -> None:
     tree = load_tree(tree_copy)
     assert tree.problems == []
     settings = next(m for p in tree.paths for m in p.modules if m.slug == "deep-dive").settings
-    assert settings == {"tool": "quiz-tool", "url": None, "custom": {"level": "2"},
-                        "presentation": "iframe", "pass_mark": 60}
+    assert settings == {
+        "tool": "quiz-tool",
+        "url": None,
+        "custom": {"level": "2"},
+        "presentation": "iframe",
+        "pass_mark": 60,
+    }
 
 
 def test_all_problems_are_reported_at_once(tree_copy: Path) -> None:

@@ -159,7 +159,8 @@ def _conf(
         tool=tool,
         issuer=context.issuer,
         public_pem=key.public_pem,
-        private_pem=keystore.load_pem(context.keys_dir, key.file_name, context.passphrase),
+        kid=key.kid,
+        private_key=keystore.load(context.keys_dir, key.file_name, context.passphrase),
         tool_jwks=tool_key_set(tool) if with_tool_keys else None,
     )
 

@@ -62,9 +62,11 @@ class World:
         session = requests.Session()
         page = session.get(f"{self.campus}/auth/login").text
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)[1]
-        response = session.post(f"{self.campus}/auth/login",
-                                data={"email": email, "password": PASSWORD, "csrf_token": token},
-                                allow_redirects=False)
+        response = session.post(
+            f"{self.campus}/auth/login",
+            data={"email": email, "password": PASSWORD, "csrf_token": token},
+            allow_redirects=False,
+        )
         assert response.status_code == 302, response.text[:500]
         return session
 
@@ -84,17 +86,26 @@ def world(tmp_path: Path) -> Iterator[World]:
     module_dir.mkdir()
     (module_dir / "module.toml").write_text(
         'version = 1\nkind = "lti"\ntitle = { fi = "Työkalu", en = "Tool quiz" }\n'
-        'tool = "test-tool"\npass_mark = 60\ncustom = { level = "2" }\n')
+        'tool = "test-tool"\npass_mark = 60\ncustom = { level = "2" }\n'
+    )
     (module_dir / "module.fi.md").write_text("Tee tehtävä työkalussa.")
     (module_dir / "module.en.md").write_text("Do the task in the tool.")
     manifest = content / "paths/basics/path.toml"
-    manifest.write_text(manifest.read_text().replace('"extra-reading"]', '"extra-reading", "tool-quiz"]'))
+    manifest.write_text(
+        manifest.read_text().replace('"extra-reading"]', '"extra-reading", "tool-quiz"]')
+    )
 
-    campus = create_app({
-        "SECRET_KEY": "campus-secret", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'campus.sqlite'}",
-        "PASSWORD_HASH_METHOD": FAST_HASH, "KEYS_DIR": str(tmp_path / "keys"), "CONTENT_DIR": str(content),
-        "SESSION_COOKIE_NAME": "campus_session", "UPLOAD_DIR": str(tmp_path / "uploads"),
-    })
+    campus = create_app(
+        {
+            "SECRET_KEY": "campus-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'campus.sqlite'}",
+            "PASSWORD_HASH_METHOD": FAST_HASH,
+            "KEYS_DIR": str(tmp_path / "keys"),
+            "CONTENT_DIR": str(content),
+            "SESSION_COOKIE_NAME": "campus_session",
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+        }
+    )
     campus_server, campus_thread, campus_port = _serve(campus)
     base = f"http://127.0.0.1:{campus_port}"
     campus.config["BASE_URL"] = base
@@ -109,17 +120,31 @@ def world(tmp_path: Path) -> Iterator[World]:
         for email, roles in (("learner@omnia.fi", set()), ("admin@omnia.fi", {Role.ADMIN})):
             from werkzeug.security import generate_password_hash
 
-            user = User(email=email, name=email.split("@")[0].title(), organisation=org,
-                        password_hash=generate_password_hash(PASSWORD, method=FAST_HASH))
+            user = User(
+                email=email,
+                name=email.split("@")[0].title(),
+                organisation=org,
+                password_hash=generate_password_hash(PASSWORD, method=FAST_HASH),
+            )
             db.session.add(user)
             set_roles(user, roles)
-        db.session.add(LtiTool(
-            slug="test-tool", name="Test tool", client_id=CLIENT_ID, deployment_id=DEPLOYMENT,
-            oidc_login_url=f"{tool_base}/login", launch_url=f"{tool_base}/launch",
-            deep_link_url=f"{tool_base}/deep-link", redirect_uris=[], jwks_url=f"{tool_base}/jwks",
-        ))
+        db.session.add(
+            LtiTool(
+                slug="test-tool",
+                name="Test tool",
+                client_id=CLIENT_ID,
+                deployment_id=DEPLOYMENT,
+                oidc_login_url=f"{tool_base}/login",
+                launch_url=f"{tool_base}/launch",
+                deep_link_url=f"{tool_base}/deep-link",
+                redirect_uris=[],
+                jwks_url=f"{tool_base}/jwks",
+            )
+        )
         db.session.commit()
-        module_id = db.session.execute(db.select(Module.id).where(Module.slug == "tool-quiz")).scalar_one()
+        module_id = db.session.execute(
+            db.select(Module.id).where(Module.slug == "tool-quiz")
+        ).scalar_one()
     try:
         yield World(base, tool_base, campus, module_id, private_pem)
     finally:
@@ -159,15 +184,25 @@ def test_score_completes_the_module_and_members_can_be_read(world: World) -> Non
     browser = world.browser("learner@omnia.fi")
     launch_id = launch(world, browser).json()["launch_id"]
     stamp = datetime.now(UTC).isoformat()
-    low = browser.post(f"{world.tool}/grade", json={"launch_id": launch_id, "score": 3, "timestamp": stamp})
+    low = browser.post(
+        f"{world.tool}/grade", json={"launch_id": launch_id, "score": 3, "timestamp": stamp}
+    )
     assert low.status_code == 200, low.text
     with world.app.app_context():
-        assert db.session.execute(db.select(Completion).where(Completion.module_id == world.module_id)).first() is None
-    high = browser.post(f"{world.tool}/grade", json={"launch_id": launch_id, "score": 8, "timestamp": stamp})
+        assert (
+            db.session.execute(
+                db.select(Completion).where(Completion.module_id == world.module_id)
+            ).first()
+            is None
+        )
+    high = browser.post(
+        f"{world.tool}/grade", json={"launch_id": launch_id, "score": 8, "timestamp": stamp}
+    )
     assert high.status_code == 200, high.text
     with world.app.app_context():
         completion = db.session.execute(
-            db.select(Completion).where(Completion.module_id == world.module_id)).scalar_one()
+            db.select(Completion).where(Completion.module_id == world.module_id)
+        ).scalar_one()
         assert completion.source == "lti" and completion.score == 80.0
         assert db.session.execute(db.select(db.func.count()).select_from(LtiLineItem)).scalar() == 1
     members = browser.post(f"{world.tool}/members", json={"launch_id": launch_id})
@@ -177,8 +212,12 @@ def test_score_completes_the_module_and_members_can_be_read(world: World) -> Non
 
 def test_deep_linking_round_trip(world: World) -> None:
     admin = world.browser("admin@omnia.fi")
-    assert world.browser("learner@omnia.fi").get(
-        f"{world.campus}/lti/modules/{world.module_id}/launch?deep_link=1").status_code == 403
+    assert (
+        world.browser("learner@omnia.fi")
+        .get(f"{world.campus}/lti/modules/{world.module_id}/launch?deep_link=1")
+        .status_code
+        == 403
+    )
     response = launch(world, admin, deep_link=True)
     assert response.status_code == 200 and "JWT" in response.text, response.text[:500]
     action, fields = autopost(response.text)
@@ -198,7 +237,9 @@ def test_tampered_deep_link_response_is_refused(world: World) -> None:
     action, fields = autopost(launch(world, admin, deep_link=True).text)
     header, body, signature = fields["JWT"].split(".")
     claims = jwt.decode(fields["JWT"], options={"verify_signature": False})
-    claims["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"][0]["url"] = "https://evil.example/"
+    claims["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"][0]["url"] = (
+        "https://evil.example/"
+    )
     forged = jwt.utils.base64url_encode(jwt.api_jws.json.dumps(claims).encode()).decode()
     refused = admin.post(action, data={"JWT": f"{header}.{forged}.{signature}"})
     assert refused.status_code == 401
@@ -212,7 +253,9 @@ def test_tampered_id_token_is_refused_by_the_tool(world: World) -> None:
     action, fields = autopost(page.text)
     header, body, signature = fields["id_token"].split(".")
     claims = jwt.decode(fields["id_token"], options={"verify_signature": False})
-    claims["https://purl.imsglobal.org/spec/lti/claim/roles"] = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"]
+    claims["https://purl.imsglobal.org/spec/lti/claim/roles"] = [
+        "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+    ]
     forged = jwt.utils.base64url_encode(jwt.api_jws.json.dumps(claims).encode()).decode()
     response = browser.post(action, data={**fields, "id_token": f"{header}.{forged}.{signature}"})
     assert response.status_code == 400 and response.json()["accepted"] is False
@@ -220,7 +263,9 @@ def test_tampered_id_token_is_refused_by_the_tool(world: World) -> None:
 
 def _authorize_params(world: World, browser: requests.Session) -> dict[str, str]:
     """Follow the launch only up to the tool's redirect to our authorize endpoint."""
-    first = browser.get(f"{world.campus}/lti/modules/{world.module_id}/launch", allow_redirects=False)
+    first = browser.get(
+        f"{world.campus}/lti/modules/{world.module_id}/launch", allow_redirects=False
+    )
     login = browser.get(first.headers["Location"], allow_redirects=False)
     from urllib.parse import parse_qsl
     from urllib.parse import urlsplit
@@ -231,7 +276,10 @@ def _authorize_params(world: World, browser: requests.Session) -> dict[str, str]
 def test_unregistered_redirect_uri_and_foreign_hints_are_refused(world: World) -> None:
     learner = world.browser("learner@omnia.fi")
     params = _authorize_params(world, learner)
-    evil = learner.get(f"{world.campus}/lti/authorize", params={**params, "redirect_uri": "https://evil.example/launch"})
+    evil = learner.get(
+        f"{world.campus}/lti/authorize",
+        params={**params, "redirect_uri": "https://evil.example/launch"},
+    )
     assert evil.status_code == 400 and 'name="id_token"' not in evil.text
     admin = world.browser("admin@omnia.fi")
     stolen = admin.get(f"{world.campus}/lti/authorize", params=params)  # another user's hints
@@ -248,16 +296,28 @@ def _assertion(world: World, **changes: object) -> str:
     from jwcrypto.jwk import JWK
 
     kid = JWK.from_pem(world.tool_private_pem.encode()).thumbprint()
-    claims = {"iss": CLIENT_ID, "sub": CLIENT_ID, "aud": f"{world.campus}/lti/token",
-              "iat": int(time.time()), "exp": int(time.time()) + 300, "jti": str(uuid.uuid4())}
+    claims = {
+        "iss": CLIENT_ID,
+        "sub": CLIENT_ID,
+        "aud": f"{world.campus}/lti/token",
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 300,
+        "jti": str(uuid.uuid4()),
+    }
     claims.update(changes)
     return jwt.encode(claims, world.tool_private_pem, algorithm="RS256", headers={"kid": kid})
 
 
 def _token_request(world: World, assertion: str, scope: str) -> requests.Response:
-    return requests.post(f"{world.campus}/lti/token", data={
-        "grant_type": "client_credentials", "scope": scope, "client_assertion": assertion,
-        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"})
+    return requests.post(
+        f"{world.campus}/lti/token",
+        data={
+            "grant_type": "client_credentials",
+            "scope": scope,
+            "client_assertion": assertion,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        },
+    )
 
 
 def test_token_requests_are_checked(world: World) -> None:
@@ -266,15 +326,30 @@ def test_token_requests_are_checked(world: World) -> None:
     first = _token_request(world, assertion, score_scope)
     assert first.status_code == 200 and first.json()["scope"] == score_scope
     assert _token_request(world, assertion, score_scope).status_code == 401  # replayed jti
-    assert _token_request(world, _assertion(world, aud="https://elsewhere.example/token"), score_scope).status_code == 401
-    assert _token_request(world, _assertion(world, iss="someone-else"), score_scope).status_code == 401
-    assert _token_request(world, _assertion(world, exp=int(time.time()) - 60), score_scope).status_code == 401
+    assert (
+        _token_request(
+            world, _assertion(world, aud="https://elsewhere.example/token"), score_scope
+        ).status_code
+        == 401
+    )
+    assert (
+        _token_request(world, _assertion(world, iss="someone-else"), score_scope).status_code == 401
+    )
+    assert (
+        _token_request(world, _assertion(world, exp=int(time.time()) - 60), score_scope).status_code
+        == 401
+    )
     # A score-only token cannot create line items, nor read members.
     token = first.json()["access_token"]
-    created = requests.post(f"{world.campus}/lti/ags/basics/lineitems", json={"label": "x", "scoreMaximum": 10},
-                            headers={"Authorization": f"Bearer {token}"})
+    created = requests.post(
+        f"{world.campus}/lti/ags/basics/lineitems",
+        json={"label": "x", "scoreMaximum": 10},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert created.status_code == 403
-    members = requests.get(f"{world.campus}/lti/nrps/basics/memberships", headers={"Authorization": f"Bearer {token}"})
+    members = requests.get(
+        f"{world.campus}/lti/nrps/basics/memberships", headers={"Authorization": f"Bearer {token}"}
+    )
     assert members.status_code == 403
     assert requests.get(f"{world.campus}/lti/nrps/basics/memberships").status_code == 401
     with world.app.app_context():
@@ -286,13 +361,21 @@ def test_members_are_paged(world: World) -> None:
         org = db.session.execute(db.select(Organisation)).scalar_one()
         path_id = db.session.get(Module, world.module_id).path_id
         for index in range(5):
-            user = User(email=f"m{index}@omnia.fi", name=f"Member {index}", organisation=org, password_hash="x")
+            user = User(
+                email=f"m{index}@omnia.fi",
+                name=f"Member {index}",
+                organisation=org,
+                password_hash="x",
+            )
             db.session.add(user)
             db.session.flush()
             db.session.add(Enrollment(user_id=user.id, path_id=path_id, enrolled_at=now()))
         db.session.commit()
-    token = _token_request(world, _assertion(world),
-                           "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly").json()["access_token"]
+    token = _token_request(
+        world,
+        _assertion(world),
+        "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+    ).json()["access_token"]
     url = f"{world.campus}/lti/nrps/basics/memberships?limit=2"
     names = []
     while url:
@@ -301,3 +384,14 @@ def test_members_are_paged(world: World) -> None:
         names += [m["name"] for m in page.json()["members"]]
         url = page.links.get("next", {}).get("url")
     assert names == [f"Member {i}" for i in range(5)]
+
+
+def test_disabled_tool_is_not_launched(world: World) -> None:
+    with world.app.app_context():
+        db.session.execute(db.update(LtiTool).values(is_enabled=False))
+        db.session.commit()
+    browser = world.browser("learner@omnia.fi")
+    response = browser.get(
+        f"{world.campus}/lti/modules/{world.module_id}/launch", allow_redirects=False
+    )
+    assert response.status_code == 409 and "not available" in response.text

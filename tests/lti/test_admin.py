@@ -1,0 +1,87 @@
+"""Tool registration, platform configuration, disabling and key rotation."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Flask
+
+from campus.auth.models import Role
+from campus.extensions import db
+from campus.lti import services
+from campus.lti.models import LtiTool
+from tests.conftest import BASE_URL
+from tests.conftest import PASSWORD
+from tests.conftest import now
+
+TOOL = {
+    "name": "Quiz tool",
+    "slug": "quiz-tool",
+    "client_id": "abc-123",
+    "deployment_id": "1",
+    "oidc_login_url": "https://tool.example/login",
+    "launch_url": "https://tool.example/launch",
+    "deep_link_url": "https://tool.example/dl",
+    "redirect_uris": "https://tool.example/other\n",
+    "jwks_url": "https://tool.example/jwks",
+    "jwks": "",
+}
+
+
+def admin_client(app: Flask, make_user):  # type: ignore[no-untyped-def]
+    make_user("root@campus.fi", {Role.ADMIN})
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.post("/auth/login", data={"email": "root@campus.fi", "password": PASSWORD})
+    return client
+
+
+def test_admin_registers_tools_and_sees_platform_configuration(app: Flask, make_user) -> None:
+    client = admin_client(app, make_user)
+    page = client.get("/lti/tools").get_data(as_text=True)
+    for url in ("/lti/authorize", "/lti/token", "/lti/jwks", "/lti/deep-link/return"):
+        assert f"{BASE_URL}{url}" in page
+    assert client.post("/lti/tools", data=TOOL).status_code == 302
+    assert client.post("/lti/tools", data=TOOL).status_code == 400  # same slug and client id
+    no_keys = client.post(
+        "/lti/tools", data={**TOOL, "slug": "x", "client_id": "x", "jwks_url": ""}
+    )
+    assert no_keys.status_code == 400 and "JWKS" in no_keys.get_data(as_text=True)
+    with app.app_context():
+        tool = db.session.execute(db.select(LtiTool)).scalar_one()
+        assert tool.allowed_redirect_uris == {
+            "https://tool.example/launch",
+            "https://tool.example/dl",
+            "https://tool.example/other",
+        }
+        tool_id = tool.id
+    client.post(f"/lti/tools/{tool_id}/toggle")
+    with app.app_context():
+        assert db.session.get(LtiTool, tool_id).is_enabled is False
+
+
+def test_tool_pages_need_admin(client, auth, make_user) -> None:  # type: ignore[no-untyped-def]
+    make_user()
+    auth.login()
+    assert client.get("/lti/tools").status_code == 403
+    assert client.post("/lti/tools", data=TOOL).status_code == 403
+
+
+def test_key_rotation_keeps_old_key_published(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    with app.app_context():
+        context = services.PlatformContext.from_config(app.config)
+        first = services.active_key(context, now())
+        db.session.commit()
+        first_kid = first.kid
+    result = runner.invoke(args=["lti", "rotate-key"])
+    assert result.exit_code == 0
+    client = app.test_client()
+    keys = client.get("/lti/jwks").get_json()["keys"]
+    assert len(keys) == 2 and first_kid in {k["kid"] for k in keys}
+    assert all("d" not in k for k in keys)  # public halves only
+    with app.app_context():
+        later = now().replace(year=now().year + 1)
+        assert [k["kid"] for k in services.jwks(later)["keys"]] != [first_kid]
+        assert first_kid not in {k["kid"] for k in services.jwks(later)["keys"]}
+    assert json.loads(runner.invoke(args=["lti", "prune"]).output.split()[0]) == 0
