@@ -63,6 +63,7 @@ check: install
 bench: setup
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/badges.py
+	$(BIN)/python bench/lti.py
 
 clean:
 	rm -rf $(VENV) $(VALIDATOR) instance *.egg-info
