@@ -341,6 +341,12 @@ def authorize(
     link = resource_link(module) if module is not None else None
     if module is None or link is None or link.tool_id != tool.id:
         raise LtiError("the launch does not match this tool", 403)
+    if not message_hint.get("deep_link"):
+        # Launching a module enrols the learner, so that the tool's results have a member to land on.
+        try:
+            path_services.enroll(user, module.path, now)
+        except path_services.ActivityError as error:
+            raise LtiError(str(error), 403) from error
     launch = Launch(PlainRequest("POST", {}, dict(params)), _conf(tool, context, now))
     _set_claims(
         launch,
@@ -559,15 +565,17 @@ def context_path(context_id: str) -> LearningPath:
     return path
 
 
-def _module_for_link(resource_link_id: str | None, tool: LtiTool) -> Module | None:
+def _module_for_link(resource_link_id: str | None, tool: LtiTool, context_id: str) -> Module | None:
+    """The module behind a resource link of this tool, in this context (path) only."""
     if not resource_link_id:
         return None
     link = db.session.execute(
         db.select(LtiResourceLink).where(LtiResourceLink.resource_link_id == resource_link_id)
     ).scalar_one_or_none()
-    if link is None or link.tool_id != tool.id:
-        raise LtiError("unknown resourceLinkId", 400)
-    return db.session.get(Module, link.module_id)
+    module = db.session.get(Module, link.module_id) if link is not None else None
+    if link is None or link.tool_id != tool.id or module is None or module.path.slug != context_id:
+        raise LtiError("unknown resourceLinkId in this context", 400)
+    return module
 
 
 def line_item_document(item: LtiLineItem, context: PlatformContext) -> dict[str, Any]:
@@ -591,13 +599,8 @@ def list_line_items(tool: LtiTool, context_id: str, filters: dict[str, str]) -> 
         LtiLineItem.tool_id == tool.id, LtiLineItem.context_id == context_id
     )
     for field in ("resource_link_id", "resource_id", "tag"):
-        camel = {
-            "resource_link_id": "resource_link_id",
-            "resource_id": "resource_id",
-            "tag": "tag",
-        }[field]
-        if filters.get(camel):
-            query = query.where(getattr(LtiLineItem, field) == filters[camel])
+        if filters.get(field):
+            query = query.where(getattr(LtiLineItem, field) == filters[field])
     return list(db.session.execute(query.order_by(LtiLineItem.id)).scalars())
 
 
@@ -611,7 +614,7 @@ def create_line_item(tool: LtiTool, context_id: str, body: dict[str, Any]) -> Lt
     if maximum <= 0 or not label:
         raise LtiError("scoreMaximum must be positive and label non-empty")
     resource_link_id = body.get("resourceLinkId")
-    _module_for_link(resource_link_id, tool)
+    _module_for_link(resource_link_id, tool, context_id)
     item = LtiLineItem(
         tool_id=tool.id,
         context_id=context_id,
@@ -650,8 +653,17 @@ def post_score(
 ) -> path_services.CompletionResult | None:
     """Store the score; a completed, graded score at the module's pass mark completes the module."""
     user = user_from_sub(str(body.get("userId", "")))
-    if user is None:
-        raise LtiError("unknown userId")
+    path = context_path(item.context_id)
+    enrolled = (
+        user is not None
+        and db.session.execute(
+            db.select(Enrollment.id).where(
+                Enrollment.user_id == user.id, Enrollment.path_id == path.id
+            )
+        ).first()
+    )
+    if user is None or not enrolled:
+        raise LtiError("userId is not a member of this context")
     activity = body.get("activityProgress")
     grading = body.get("gradingProgress")
     valid_activity = {"Initialized", "Started", "InProgress", "Submitted", "Completed"}
@@ -679,7 +691,9 @@ def post_score(
         )
     )
     db.session.flush()
-    module = _module_for_link(item.resource_link_id, db.session.get(LtiTool, item.tool_id))
+    module = _module_for_link(
+        item.resource_link_id, db.session.get(LtiTool, item.tool_id), item.context_id
+    )
     if module is None or module.is_retired:
         return None
     if activity != "Completed" and grading != "FullyGraded":

@@ -396,3 +396,55 @@ def test_disabled_tool_is_not_launched(world: World) -> None:
         f"{world.campus}/lti/modules/{world.module_id}/launch", allow_redirects=False
     )
     assert response.status_code == 409 and "not available" in response.text
+
+
+def test_scores_only_land_on_members_of_the_context(world: World) -> None:
+    learner = world.browser("learner@omnia.fi")
+    launch(world, learner)  # enrols the learner and creates the resource link
+    scopes = " ".join(
+        [
+            "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+            "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+        ]
+    )
+    token = _token_request(world, _assertion(world), scopes).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    with world.app.app_context():
+        link_id = db.session.execute(db.select(LtiResourceLink.resource_link_id)).scalar_one()
+        admin_id = db.session.execute(
+            db.select(User.id).where(User.email == "admin@omnia.fi")
+        ).scalar_one()
+        learner_id = db.session.execute(
+            db.select(User.id).where(User.email == "learner@omnia.fi")
+        ).scalar_one()
+    wrong_context = requests.post(
+        f"{world.campus}/lti/ags/advanced/lineitems",
+        headers=auth,
+        json={"label": "x", "scoreMaximum": 10, "resourceLinkId": link_id},
+    )
+    assert wrong_context.status_code == 400
+    item = requests.post(
+        f"{world.campus}/lti/ags/basics/lineitems",
+        headers=auth,
+        json={"label": "Quiz", "scoreMaximum": 10, "resourceLinkId": link_id},
+    ).json()
+    stamp = datetime.now(UTC).isoformat()
+    score = {
+        "scoreGiven": 10,
+        "scoreMaximum": 10,
+        "timestamp": stamp,
+        "activityProgress": "Completed",
+        "gradingProgress": "FullyGraded",
+    }
+    outsider = requests.post(
+        f"{item['id']}/scores", headers=auth, json={**score, "userId": f"campus-user-{admin_id}"}
+    )
+    assert outsider.status_code == 400
+    member = requests.post(
+        f"{item['id']}/scores", headers=auth, json={**score, "userId": f"campus-user-{learner_id}"}
+    )
+    assert member.status_code == 204
+    with world.app.app_context():
+        assert [c.user_id for c in db.session.execute(db.select(Completion)).scalars()] == [
+            learner_id
+        ]
