@@ -769,17 +769,6 @@ def apply_bulk_award(
     return count
 
 
-def users_with_path_completions(path: LearningPath) -> list[tuple[User, datetime]]:
-    return [
-        (user, completed_at)
-        for user, completed_at in db.session.execute(
-            db.select(User, PathCompletion.completed_at)
-            .join(PathCompletion, PathCompletion.user_id == User.id)
-            .where(PathCompletion.path_id == path.id)
-        )
-    ]
-
-
 # --- event-driven awarding -------------------------------------------------------------------
 
 
