@@ -83,6 +83,8 @@ def _register_blueprints(app: Flask) -> None:
     from campus.badges.views import ob_bp
     from campus.cli import content_cli
     from campus.lti.cli import lti_cli
+    from campus.lti.tool_views import bp as lti_tool_bp
+    from campus.lti.tool_views import connect_signals as connect_tool_signals
     from campus.lti.views import bp as lti_bp
     from campus.manage.cli import manage_cli
     from campus.manage.views import bp as manage_bp
@@ -94,6 +96,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(badges_bp)
     app.register_blueprint(ob_bp)
     app.register_blueprint(lti_bp)
+    app.register_blueprint(lti_tool_bp)
+    connect_tool_signals()
     app.cli.add_command(lti_cli)
     app.cli.add_command(badges_cli)
     app.cli.add_command(content_cli)

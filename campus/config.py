@@ -57,6 +57,8 @@ def default_config(instance_path: Path) -> dict[str, object]:
         "ALLOW_REGISTRATION": True,
         # Reverse proxies in front of the app whose X-Forwarded-* headers are believed.
         "TRUSTED_PROXIES": 0,
+        # Sites allowed to show the campus in a frame (LMS origins for the LTI tool).
+        "FRAME_ANCESTORS": [],
     }
 
 
@@ -86,6 +88,12 @@ def environment_config() -> dict[str, object]:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
         config["PREFERRED_URL_SCHEME"] = "https"
+        # Campus pages open inside LMS iframes (LTI tool): the session must cross sites there,
+        # partitioned per top-level site (CHIPS). Every form still carries a CSRF token.
+        config["SESSION_COOKIE_SAMESITE"] = "None"
+        config["SESSION_COOKIE_PARTITIONED"] = True
+    if ancestors := os.environ.get("CAMPUS_FRAME_ANCESTORS"):
+        config["FRAME_ANCESTORS"] = ancestors.split()
     if proxies := os.environ.get("CAMPUS_TRUSTED_PROXIES"):
         config["TRUSTED_PROXIES"] = int(proxies)
     if os.environ.get("CAMPUS_ALLOW_REGISTRATION", "").lower() in {"0", "false", "no"}:

@@ -28,10 +28,16 @@ def policy_with_form_target(origin: str) -> str:
 
 
 def init_app(app: Flask) -> None:
+    ancestors = " ".join(app.config.get("FRAME_ANCESTORS") or [])
+    policy = CONTENT_SECURITY_POLICY
+    if ancestors:
+        policy = policy.replace("frame-ancestors 'self'", f"frame-ancestors 'self' {ancestors}")
+
     @app.after_request
     def security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if not ancestors:  # the old header cannot list other sites; CSP frame-ancestors can
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         return response

@@ -63,6 +63,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     locale: Mapped[str | None] = mapped_column(String(8))
+    # Where badges go when the login e-mail is not a real address (accounts made by an LMS launch).
+    badge_email: Mapped[str | None] = mapped_column(String(254))
     # Flask-Login's id; rotated on password change so that other sessions end.
     session_token: Mapped[str] = mapped_column(
         String(64), unique=True, default=lambda: secrets.token_urlsafe(32)

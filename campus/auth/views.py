@@ -69,6 +69,7 @@ def login():
         db.session.commit()
         login_user(user)
         session.pop("locale", None)
+        session.pop("lti_embed", None)
         return redirect(safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
 

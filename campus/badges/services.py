@@ -269,7 +269,7 @@ def award(
     key = signing.key_for_signing(badge.issuer, context.keys_dir, context.passphrase, now)
     assertion_uuid = str(uuid_module.uuid4())
     salt = secrets.token_hex(16)
-    identity = ob2.recipient_hash(user.email, salt)
+    identity = ob2.recipient_hash(user.badge_email or user.email, salt)
     expires_at = now + timedelta(days=badge.valid_for_days) if badge.valid_for_days else None
     evidence = evidence or []
     payload = ob2.assertion_document(
@@ -414,6 +414,24 @@ def award_for_path(
         AwardSource.PATH,
         path_evidence(user, path, completed_at),
     )
+
+
+def reissue_to_current_email(user: User, context: IssuingContext, now: datetime) -> int:
+    """After the learner claims an address: badges made out to another address are re-issued."""
+    email = user.badge_email or user.email
+    count = 0
+    for assertion in held_assertions(user):
+        if assertion.recipient_hash == ob2.recipient_hash(email, assertion.recipient_salt):
+            continue
+        badge, evidence, source = (
+            assertion.badge_class,
+            list(assertion.evidence),
+            AwardSource(assertion.source),
+        )
+        revoke(assertion, "Re-issued to the address the learner claimed.", now)
+        award(user, badge, context, now, source, evidence)
+        count += 1
+    return count
 
 
 # --- revocation ------------------------------------------------------------------------------

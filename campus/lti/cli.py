@@ -36,3 +36,21 @@ def prune() -> None:
     )
     db.session.commit()
     click.echo(f"{result.rowcount} expired replay record(s) removed.")
+
+
+@lti_cli.command("push-grades")
+@click.option(
+    "--failed", is_flag=True, help="Also retry results that gave up after repeated failures."
+)
+@with_appcontext
+def push_grades(failed: bool) -> None:
+    """Send results waiting in the outbox to the LMSs (run from cron; safe to repeat)."""
+    from campus.lti import tool
+
+    sent, waiting = tool.deliver_pending(
+        services.PlatformContext.from_config(current_app.config),
+        datetime.now(UTC),
+        include_failed=failed,
+    )
+    db.session.commit()
+    click.echo(f"{sent} result(s) sent, {waiting} still waiting.")

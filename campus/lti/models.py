@@ -101,3 +101,89 @@ class LtiScore(db.Model):
     comment: Mapped[str | None] = mapped_column(Text)
     timestamp: Mapped[datetime]
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- tool side: institutions launch the campus from their LMS ----------------------------------
+
+
+class LtiPlatform(db.Model):
+    """An LMS (Moodle, Canvas…) that launches the campus; we are its tool."""
+
+    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    issuer: Mapped[str] = mapped_column(String(500), index=True)
+    client_id: Mapped[str] = mapped_column(String(255))
+    auth_login_url: Mapped[str] = mapped_column(String(2000))
+    auth_token_url: Mapped[str] = mapped_column(String(2000))
+    jwks_url: Mapped[str | None] = mapped_column(String(2000))
+    jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    deployment_ids: Mapped[list[str]] = mapped_column(JSON)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LtiIdentity(db.Model):
+    """A person as an LMS knows them: (platform, sub). Never matched to accounts by e-mail."""
+
+    __table_args__ = (UniqueConstraint("platform_id", "sub"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platform.id"))
+    sub: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LtiStoreEntry(db.Model):
+    """Server-side storage for pylti1p3 (nonces, launch data) instead of the cookie session."""
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class LtiGradeTarget(db.Model):
+    """Where to send a learner's result: the LMS line item of a launched module or path."""
+
+    __table_args__ = (UniqueConstraint("platform_id", "user_id", "target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platform.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    target: Mapped[str] = mapped_column(String(200))  # "module:<path>/<module>" or "path:<path>"
+    sub: Mapped[str] = mapped_column(String(255))
+    ags: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LtiGradeOutbox(db.Model):
+    """A score waiting for, or delivered to, the LMS: written with the completion, sent after."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    grade_target_id: Mapped[int] = mapped_column(
+        ForeignKey("lti_grade_target.id", ondelete="CASCADE"), index=True
+    )
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(
+        String(16), default="pending", index=True
+    )  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+    grade_target: Mapped[LtiGradeTarget] = relationship()
+
+
+class LtiLoginToken(db.Model):
+    """One-time token to continue an embedded launch in a new window (third-party cookies blocked)."""
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    target_url: Mapped[str] = mapped_column(String(2000))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
