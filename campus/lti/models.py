@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
+from campus.auth.models import Organisation
 from campus.auth.models import utcnow
 from campus.extensions import db
 
@@ -123,6 +124,8 @@ class LtiPlatform(db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     is_enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Organisation] = relationship()
 
 
 class LtiIdentity(db.Model):

@@ -17,13 +17,13 @@ from typing import Any
 import requests
 from cryptography.hazmat.primitives import serialization
 from pylti1p3.assignments_grades import AssignmentsGradesService
+from pylti1p3.contrib.flask.service_connector import FlaskServiceConnector
 from pylti1p3.deployment import Deployment
 from pylti1p3.exception import LtiException
 from pylti1p3.grade import Grade
 from pylti1p3.launch_data_storage.cache import CacheDataStorage
 from pylti1p3.lineitem import LineItem
 from pylti1p3.registration import Registration
-from pylti1p3.service_connector import ServiceConnector
 from pylti1p3.tool_config.abstract import ToolConfAbstract
 from werkzeug.security import generate_password_hash
 
@@ -398,7 +398,10 @@ def deliver(
         registration = conf.find_registration_by_params(platform.issuer, platform.client_id)
         if registration is None:
             raise ToolError("the platform is disabled")
-        connector = ServiceConnector(registration, requests_session=session or requests.Session())
+        # The base ServiceConnector has no token cache (NotImplementedError); Flask's has one.
+        connector = FlaskServiceConnector(
+            registration, requests_session=session or requests.Session()
+        )
         ags = AssignmentsGradesService(connector, target.ags)
         grade = (
             Grade()

@@ -77,6 +77,8 @@ def test_learner_enrols_and_works_through_a_path(live_server: str, page) -> None
         ("admin@omnia.fi", "/badges/admin/digital-strategy"),
         ("admin@omnia.fi", "/badges/admin/revoke"),
         ("admin@omnia.fi", "/lti/tools"),
+        ("admin@omnia.fi", "/lti/tool/platforms"),
+        ("learner@omnia.fi", "/lti/tool/claim"),
     ],
 )
 def test_pages_have_no_wcag_violations(live_server: str, page, who, path) -> None:  # type: ignore[no-untyped-def]
