@@ -189,7 +189,9 @@ def test_https_deployment_sets_secure_cookies(monkeypatch) -> None:
     monkeypatch.setenv("CAMPUS_HTTPS", "1")
     app = create_app({"TESTING": True, "SECRET_KEY": "k", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
-    assert app.config["SESSION_COOKIE_SAMESITE"] == "None" and app.config["SESSION_COOKIE_PARTITIONED"]
+    assert (
+        app.config["SESSION_COOKIE_SAMESITE"] == "None" and app.config["SESSION_COOKIE_PARTITIONED"]
+    )
     with app.test_request_context():
         from flask import session
 
@@ -206,7 +208,10 @@ def test_lms_origins_may_frame_the_campus(monkeypatch) -> None:
     with app.app_context():
         db.create_all()
     headers = app.test_client().get("/").headers
-    assert "frame-ancestors 'self' https://moodle.school.fi https://canvas.example" in headers["Content-Security-Policy"]
+    assert (
+        "frame-ancestors 'self' https://moodle.school.fi https://canvas.example"
+        in headers["Content-Security-Policy"]
+    )
     assert "X-Frame-Options" not in headers
 
 

@@ -30,12 +30,16 @@ def rotate_key() -> None:
 @lti_cli.command("prune")
 @with_appcontext
 def prune() -> None:
-    """Forget expired nonces and token ids."""
-    result = db.session.execute(
-        db.delete(LtiReplay).where(LtiReplay.expires_at < datetime.now(UTC))
-    )
+    """Forget expired nonces, token ids, tool-side launch data and one-time links."""
+    from campus.lti.models import LtiLoginToken
+    from campus.lti.models import LtiStoreEntry
+
+    now = datetime.now(UTC)
+    removed = 0
+    for model in (LtiReplay, LtiStoreEntry, LtiLoginToken):
+        removed += db.session.execute(db.delete(model).where(model.expires_at < now)).rowcount
     db.session.commit()
-    click.echo(f"{result.rowcount} expired replay record(s) removed.")
+    click.echo(f"{removed} expired record(s) removed.")
 
 
 @lti_cli.command("push-grades")

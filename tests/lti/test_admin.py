@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Flask
 
 from campus.auth.models import Role
@@ -84,4 +82,17 @@ def test_key_rotation_keeps_old_key_published(app: Flask) -> None:
         later = now().replace(year=now().year + 1)
         assert [k["kid"] for k in services.jwks(later)["keys"]] != [first_kid]
         assert first_kid not in {k["kid"] for k in services.jwks(later)["keys"]}
-    assert json.loads(runner.invoke(args=["lti", "prune"]).output.split()[0]) == 0
+    assert runner.invoke(args=["lti", "prune"]).output.strip() == "0 expired record(s) removed."
+    with app.app_context():
+        from datetime import timedelta
+
+        from campus.lti.models import LtiReplay
+        from campus.lti.models import LtiStoreEntry
+
+        db.session.add(LtiReplay(key="old", expires_at=now() - timedelta(days=1)))
+        db.session.add(LtiReplay(key="fresh", expires_at=now().replace(year=2999)))
+        db.session.add(
+            LtiStoreEntry(key="stale", value={"a": 1}, expires_at=now() - timedelta(days=1))
+        )
+        db.session.commit()
+    assert runner.invoke(args=["lti", "prune"]).output.strip() == "2 expired record(s) removed."
