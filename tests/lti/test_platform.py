@@ -8,26 +8,21 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
-from html import unescape
 from pathlib import Path
 
 import jwt
 import pytest
 import requests
-from werkzeug.serving import make_server
 
-from campus import create_app
 from campus.auth.models import Organisation
 from campus.auth.models import Role
 from campus.auth.models import User
-from campus.auth.services import set_roles
 from campus.extensions import db
 from campus.lti.models import LtiLineItem
 from campus.lti.models import LtiReplay
@@ -38,16 +33,18 @@ from campus.paths.models import Completion
 from campus.paths.models import Enrollment
 from campus.paths.models import Module
 from campus.paths.sync import sync_tree
-from tests.conftest import FAST_HASH
 from tests.conftest import PASSWORD
 from tests.conftest import TEST_CONTENT
 from tests.conftest import now
+from tests.lti.support import LiveServer
+from tests.lti.support import add_users
+from tests.lti.support import auto_post_form
+from tests.lti.support import create_campus
 from tests.lti.tool_app import create_tool_app
 from tests.lti.tool_app import make_key
 
 CLIENT_ID = "campus-test-tool"
 DEPLOYMENT = "deployment-1"
-FORM_INPUT = re.compile(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"')
 
 
 @dataclass
@@ -71,13 +68,6 @@ class World:
         return session
 
 
-def _serve(app) -> tuple[object, threading.Thread, int]:  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return server, thread, server.server_port
-
-
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     content = tmp_path / "content"
@@ -95,39 +85,17 @@ def world(tmp_path: Path) -> Iterator[World]:
         manifest.read_text().replace('"extra-reading"]', '"extra-reading", "tool-quiz"]')
     )
 
-    campus = create_app(
-        {
-            "SECRET_KEY": "campus-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'campus.sqlite'}",
-            "PASSWORD_HASH_METHOD": FAST_HASH,
-            "KEYS_DIR": str(tmp_path / "keys"),
-            "CONTENT_DIR": str(content),
-            "SESSION_COOKIE_NAME": "campus_session",
-            "UPLOAD_DIR": str(tmp_path / "uploads"),
-        }
-    )
-    campus_server, campus_thread, campus_port = _serve(campus)
-    base = f"http://127.0.0.1:{campus_port}"
-    campus.config["BASE_URL"] = base
+    campus_server, tool_server = LiveServer(), LiveServer()
+    base, tool_base = campus_server.base, tool_server.base
+    campus = create_campus(tmp_path, content, base)
+    campus_server.start(campus)
     private_pem, public_pem = make_key()
-    tool = create_tool_app(base, CLIENT_ID, DEPLOYMENT, private_pem, public_pem)
-    tool_server, tool_thread, tool_port = _serve(tool)
-    tool_base = f"http://127.0.0.1:{tool_port}"
+    tool_server.start(create_tool_app(base, CLIENT_ID, DEPLOYMENT, private_pem, public_pem))
     with campus.app_context():
         db.create_all()
         sync_tree(load_tree(content), now())
         org = Organisation(slug="omnia", name="Omnia")
-        for email, roles in (("learner@omnia.fi", set()), ("admin@omnia.fi", {Role.ADMIN})):
-            from werkzeug.security import generate_password_hash
-
-            user = User(
-                email=email,
-                name=email.split("@")[0].title(),
-                organisation=org,
-                password_hash=generate_password_hash(PASSWORD, method=FAST_HASH),
-            )
-            db.session.add(user)
-            set_roles(user, roles)
+        add_users(org, {"learner@omnia.fi": set(), "admin@omnia.fi": {Role.ADMIN}})
         db.session.add(
             LtiTool(
                 slug="test-tool",
@@ -148,14 +116,8 @@ def world(tmp_path: Path) -> Iterator[World]:
     try:
         yield World(base, tool_base, campus, module_id, private_pem)
     finally:
-        for server, thread in ((campus_server, campus_thread), (tool_server, tool_thread)):
-            server.shutdown()
-            thread.join(timeout=5)
-
-
-def autopost(page: str) -> tuple[str, dict[str, str]]:
-    action = unescape(re.search(r'<form[^>]*action="([^"]+)"', page)[1])
-    return action, {name: unescape(value) for name, value in FORM_INPUT.findall(page)}
+        campus_server.stop()
+        tool_server.stop()
 
 
 def launch(world: World, browser: requests.Session, deep_link: bool = False) -> requests.Response:
@@ -163,7 +125,7 @@ def launch(world: World, browser: requests.Session, deep_link: bool = False) -> 
     suffix = "?deep_link=1" if deep_link else ""
     page = browser.get(f"{world.campus}/lti/modules/{world.module_id}/launch{suffix}")
     assert page.status_code == 200 and "id_token" in page.text, page.text[:800]
-    action, fields = autopost(page.text)
+    action, fields = auto_post_form(page.text)
     return browser.post(action, data=fields)
 
 
@@ -220,7 +182,7 @@ def test_deep_linking_round_trip(world: World) -> None:
     )
     response = launch(world, admin, deep_link=True)
     assert response.status_code == 200 and "JWT" in response.text, response.text[:500]
-    action, fields = autopost(response.text)
+    action, fields = auto_post_form(response.text)
     assert action == f"{world.campus}/lti/deep-link/return"
     # A browser sends no SameSite=Lax session cookie with this cross-site POST: post without it.
     accepted = requests.post(action, data=fields, allow_redirects=False)
@@ -235,7 +197,7 @@ def test_deep_linking_round_trip(world: World) -> None:
 
 def test_tampered_deep_link_response_is_refused(world: World) -> None:
     admin = world.browser("admin@omnia.fi")
-    action, fields = autopost(launch(world, admin, deep_link=True).text)
+    action, fields = auto_post_form(launch(world, admin, deep_link=True).text)
     header, body, signature = fields["JWT"].split(".")
     claims = jwt.decode(fields["JWT"], options={"verify_signature": False})
     claims["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"][0]["url"] = (
@@ -251,7 +213,7 @@ def test_tampered_deep_link_response_is_refused(world: World) -> None:
 def test_tampered_id_token_is_refused_by_the_tool(world: World) -> None:
     browser = world.browser("learner@omnia.fi")
     page = browser.get(f"{world.campus}/lti/modules/{world.module_id}/launch")
-    action, fields = autopost(page.text)
+    action, fields = auto_post_form(page.text)
     header, body, signature = fields["id_token"].split(".")
     claims = jwt.decode(fields["id_token"], options={"verify_signature": False})
     claims["https://purl.imsglobal.org/spec/lti/claim/roles"] = [

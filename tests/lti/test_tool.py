@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html import unescape
@@ -16,13 +15,10 @@ from pathlib import Path
 import jwt
 import pytest
 import requests
-from werkzeug.serving import make_server
 
-from campus import create_app
 from campus.auth.models import Organisation
 from campus.auth.models import Role
 from campus.auth.models import User
-from campus.auth.services import set_roles
 from campus.badges import ob2
 from campus.badges.models import Assertion
 from campus.extensions import db
@@ -31,7 +27,6 @@ from campus.lti.models import LtiIdentity
 from campus.lti.models import LtiPlatform
 from campus.paths.content import load_tree
 from campus.paths.sync import sync_tree
-from tests.conftest import FAST_HASH
 from tests.conftest import PASSWORD
 from tests.conftest import TEST_BADGES
 from tests.conftest import TEST_CONTENT
@@ -39,9 +34,11 @@ from tests.conftest import now
 from tests.lti.platform_app import CLIENT_ID
 from tests.lti.platform_app import DEPLOYMENT
 from tests.lti.platform_app import create_platform_app
+from tests.lti.support import LiveServer
+from tests.lti.support import add_users
+from tests.lti.support import auto_post_form
+from tests.lti.support import create_campus
 from tests.lti.tool_app import make_key
-
-FORM_INPUT = re.compile(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"')
 
 
 @dataclass
@@ -53,39 +50,17 @@ class World:
     lms_private_pem: str
 
 
-def _serve(app):  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    return server, thread, server.server_port
-
-
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     content = tmp_path / "content"
     shutil.copytree(TEST_CONTENT, content)
-    campus = create_app(
-        {
-            "SECRET_KEY": "campus-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'campus.sqlite'}",
-            "PASSWORD_HASH_METHOD": FAST_HASH,
-            "KEYS_DIR": str(tmp_path / "keys"),
-            "CONTENT_DIR": str(content),
-            "SESSION_COOKIE_NAME": "campus_session",
-            "UPLOAD_DIR": str(tmp_path / "uploads"),
-        }
-    )
-    campus_server, campus_thread, campus_port = _serve(campus)
-    base = f"http://127.0.0.1:{campus_port}"
-    campus.config["BASE_URL"] = base
+    campus_server, lms_server = LiveServer(), LiveServer()
+    base, lms_base = campus_server.base, lms_server.base
+    campus = create_campus(tmp_path, content, base)
+    campus_server.start(campus)
     private_pem, public_pem = make_key()
-    # The LMS app needs its own address before it is built: reserve it with a placeholder app.
-    lms_server = make_server("127.0.0.1", 0, campus, threaded=True)
-    lms_base = f"http://127.0.0.1:{lms_server.server_port}"
     lms = create_platform_app(lms_base, base, private_pem, public_pem)
-    lms_server.app = lms
-    lms_thread = threading.Thread(target=lms_server.serve_forever, daemon=True)
-    lms_thread.start()
+    lms_server.start(lms)
     with campus.app_context():
         db.create_all()
         tree = load_tree(content)
@@ -99,17 +74,7 @@ def world(tmp_path: Path) -> Iterator[World]:
         )
         school = Organisation(slug="school", name="School")
         db.session.add(school)
-        from werkzeug.security import generate_password_hash
-
-        for email, roles in (("existing@school.fi", set()), ("admin@campus.fi", {Role.ADMIN})):
-            user = User(
-                email=email,
-                name=email.split("@")[0].title(),
-                organisation=school,
-                password_hash=generate_password_hash(PASSWORD, method=FAST_HASH),
-            )
-            db.session.add(user)
-            set_roles(user, roles)
+        add_users(school, {"existing@school.fi": set(), "admin@campus.fi": {Role.ADMIN}})
         db.session.add(
             LtiPlatform(
                 name="Test LMS",
@@ -126,14 +91,8 @@ def world(tmp_path: Path) -> Iterator[World]:
     try:
         yield World(base, lms_base, campus, lms, private_pem)
     finally:
-        for server, thread in ((campus_server, campus_thread), (lms_server, lms_thread)):
-            server.shutdown()
-            thread.join(timeout=5)
-
-
-def form_of(page: str) -> tuple[str, dict[str, str]]:
-    action = unescape(re.search(r'<form[^>]*action="([^"]+)"', page)[1])
-    return action, {name: unescape(value) for name, value in FORM_INPUT.findall(page)}
+        campus_server.stop()
+        lms_server.stop()
 
 
 def start(
@@ -146,7 +105,7 @@ def start(
     """The LMS launch up to its auto-post form (LMS → campus login → LMS authorize)."""
     page = browser.get(f"{world.lms}/start", params={"target": target, "kind": kind, "user": user})
     assert page.status_code == 200 and "id_token" in page.text, page.text[:500]
-    return form_of(page.text)
+    return auto_post_form(page.text)
 
 
 def launch(world: World, browser: requests.Session, **kwargs: str) -> requests.Response:
@@ -223,7 +182,7 @@ def test_deep_linking_picker_returns_a_link_to_the_lms(world: World) -> None:
         data={"csrf_token": token, "launch_id": launch_id, "target": "path:advanced"},
     )
     assert answer.status_code == 200 and 'name="JWT"' in answer.text
-    action, fields = form_of(answer.text)
+    action, fields = auto_post_form(answer.text)
     assert action == f"{world.lms}/dl-return"
     assert browser.post(action, data=fields).json() == {"accepted": 1}
     [item] = world.lms_app.content_items
@@ -366,7 +325,7 @@ def test_dynamic_registration(world: World) -> None:
         },
     )
     assert form.status_code == 200
-    action, fields = form_of(form.text)
+    action, fields = auto_post_form(form.text)
     with world.app.app_context():
         org_id = db.session.execute(db.select(Organisation.id)).scalar_one()
     done = admin.post(

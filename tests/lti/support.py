@@ -1,0 +1,79 @@
+"""Shared pieces of the LTI end-to-end tests: real servers on loopback, and form parsing."""
+
+from __future__ import annotations
+
+import re
+import threading
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.security import generate_password_hash
+from werkzeug.serving import make_server
+
+from campus import create_app
+from campus.auth.models import Organisation
+from campus.auth.models import Role
+from campus.auth.models import User
+from campus.auth.services import set_roles
+from campus.extensions import db
+from tests.conftest import FAST_HASH
+from tests.conftest import PASSWORD
+
+FORM_INPUT = re.compile(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"')
+
+
+class LiveServer:
+    """A threaded HTTP server on 127.0.0.1; the port is known before the app is chosen, so two
+    apps that must know each other's address can be built."""
+
+    def __init__(self) -> None:
+        self._server = make_server("127.0.0.1", 0, Flask("placeholder"), threaded=True)
+        self.base = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread: threading.Thread | None = None
+
+    def start(self, app: Any) -> None:
+        self._server.app = app
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def auto_post_form(page: str) -> tuple[str, dict[str, str]]:
+    """The action and fields of an auto-submitting launch form."""
+    action = unescape(re.search(r'<form[^>]*action="([^"]+)"', page)[1])
+    return action, {name: unescape(value) for name, value in FORM_INPUT.findall(page)}
+
+
+def create_campus(tmp_path: Path, content: Path, base_url: str) -> Flask:
+    return create_app(
+        {
+            "SECRET_KEY": "campus-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'campus.sqlite'}",
+            "PASSWORD_HASH_METHOD": FAST_HASH,
+            "KEYS_DIR": str(tmp_path / "keys"),
+            "CONTENT_DIR": str(content),
+            "SESSION_COOKIE_NAME": "campus_session",
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "BASE_URL": base_url,
+        }
+    )
+
+
+def add_users(organisation: Organisation, accounts: dict[str, set[Role]]) -> None:
+    """Users with the test PASSWORD (inside an app context; the caller commits)."""
+    password_hash = generate_password_hash(PASSWORD, method=FAST_HASH)
+    for email, roles in accounts.items():
+        user = User(
+            email=email,
+            name=email.split("@")[0].title(),
+            organisation=organisation,
+            password_hash=password_hash,
+        )
+        db.session.add(user)
+        set_roles(user, roles)
