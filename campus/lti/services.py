@@ -168,14 +168,15 @@ def _conf(
 _JWKS_CACHE: dict[str, tuple[float, dict[str, Any]]] = {}
 
 
-def tool_key_set(tool: LtiTool) -> dict[str, Any]:
-    """The tool's public keys: stored inline, or fetched from its registered URL (cached 5 min)."""
+def tool_key_set(tool: LtiTool, refresh: bool = False) -> dict[str, Any]:
+    """The tool's public keys: stored inline, or fetched from its registered URL (cached 5 min;
+    `refresh` skips the cache, for a key id the cached set does not know: the tool rotated)."""
     if tool.jwks:
         return tool.jwks
     if not tool.jwks_url:
         raise LtiError("the tool has no keys registered", 400)
     cached = _JWKS_CACHE.get(tool.jwks_url)
-    if cached and cached[0] > time.monotonic():
+    if cached and cached[0] > time.monotonic() and not refresh:
         return cached[1]
     try:
         response = requests.get(tool.jwks_url, timeout=5)
@@ -193,9 +194,11 @@ def decode_tool_jwt(tool: LtiTool, token: str, audience: str) -> dict[str, Any]:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as error:
         raise LtiError("malformed JWT") from error
-    candidates = [
-        k for k in tool_key_set(tool).get("keys", []) if k.get("kid") == header.get("kid")
-    ]
+
+    def matching(key_set: dict[str, Any]) -> list[dict[str, Any]]:
+        return [k for k in key_set.get("keys", []) if k.get("kid") == header.get("kid")]
+
+    candidates = matching(tool_key_set(tool)) or matching(tool_key_set(tool, refresh=True))
     if not candidates:
         raise LtiError("the JWT was not signed with a key of this tool", 401)
     public_pem = JWK(**candidates[0]).export_to_pem()

@@ -17,13 +17,13 @@ from typing import Any
 import requests
 from cryptography.hazmat.primitives import serialization
 from pylti1p3.assignments_grades import AssignmentsGradesService
-from pylti1p3.contrib.flask.service_connector import FlaskServiceConnector
 from pylti1p3.deployment import Deployment
 from pylti1p3.exception import LtiException
 from pylti1p3.grade import Grade
 from pylti1p3.launch_data_storage.cache import CacheDataStorage
 from pylti1p3.lineitem import LineItem
 from pylti1p3.registration import Registration
+from pylti1p3.service_connector import ServiceConnector
 from pylti1p3.tool_config.abstract import ToolConfAbstract
 from werkzeug.security import generate_password_hash
 
@@ -382,6 +382,24 @@ def queue_results(user: User, keys: list[str], now: datetime) -> list[int]:
     return ids
 
 
+class OneShotConnector(ServiceConnector):
+    """Keeps the LMS access token for one delivery only.
+
+    The base class has no token cache at all (NotImplementedError) and the Flask one keeps tokens
+    in a class-level dict across requests and platforms, which outlives an LMS key rotation.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._tokens: dict[str, str] = {}
+
+    def _get_cached_access_token(self, scope_key: str) -> str | None:
+        return self._tokens.get(scope_key)
+
+    def _cache_access_token(self, scope_key: str, access_token: str, expires_in: float) -> None:
+        self._tokens[scope_key] = access_token
+
+
 def deliver(
     row: LtiGradeOutbox,
     context: PlatformContext,
@@ -398,10 +416,7 @@ def deliver(
         registration = conf.find_registration_by_params(platform.issuer, platform.client_id)
         if registration is None:
             raise ToolError("the platform is disabled")
-        # The base ServiceConnector has no token cache (NotImplementedError); Flask's has one.
-        connector = FlaskServiceConnector(
-            registration, requests_session=session or requests.Session()
-        )
+        connector = OneShotConnector(registration, requests_session=session or requests.Session())
         ags = AssignmentsGradesService(connector, target.ags)
         grade = (
             Grade()
