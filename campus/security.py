@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 from flask import Response
+from flask import abort
+from flask_login import current_user
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -41,3 +43,9 @@ def init_app(app: Flask) -> None:
         if not ancestors:  # the old header cannot list other sites; CSP frame-ancestors can
             response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         return response
+
+
+def require_role(*roles: object) -> None:
+    """403 unless the logged-in user holds one of `roles` (admins hold every role)."""
+    if not current_user.has_role(*roles):
+        abort(403)

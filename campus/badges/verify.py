@@ -22,6 +22,7 @@ from campus.badges import ob2
 from campus.badges.baking import unbake
 from campus.badges.models import Assertion
 from campus.badges.models import SigningKey
+from campus.badges.services import find_assertion
 from campus.extensions import db
 
 JWS_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
@@ -93,9 +94,7 @@ def verify_text(
     ):
         return result
     assert match is not None
-    assertion = db.session.execute(
-        db.select(Assertion).where(Assertion.uuid == match[1])
-    ).scalar_one_or_none()
+    assertion = find_assertion(match[1])
     if not result.add(
         _("The badge exists"),
         assertion is not None,
@@ -154,11 +153,7 @@ def _verify_jws(
     ):
         return result
     uuid_match = re.fullmatch(r"urn:uuid:(" + UUID_SHAPE + ")", str(payload.get("id", "")))
-    assertion = None
-    if uuid_match:
-        assertion = db.session.execute(
-            db.select(Assertion).where(Assertion.uuid == uuid_match[1])
-        ).scalar_one_or_none()
+    assertion = find_assertion(uuid_match[1]) if uuid_match else None
     result.assertion = assertion
     badge_url = urls.badge(assertion.badge_class.slug) if assertion else None
     owner_ok = (

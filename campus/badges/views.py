@@ -44,6 +44,7 @@ from campus.i18n import pick
 from campus.paths.models import EvidenceSubmission
 from campus.paths.rendering import render_markdown
 from campus.paths.services import EvidenceFile
+from campus.security import require_role
 
 ob_bp = Blueprint("ob", __name__, url_prefix="/ob")
 bp = Blueprint("badges", __name__, url_prefix="/badges")
@@ -69,11 +70,6 @@ def _json(document: dict[str, Any], status: int = 200, cache_seconds: int = 60) 
         f"public, max-age={cache_seconds}" if cache_seconds else "no-cache"
     )
     return response
-
-
-def _require(*roles: Role) -> None:
-    if not current_user.has_role(*roles):
-        abort(403)
 
 
 def _badge_or_404(slug: str) -> BadgeClass:
@@ -335,7 +331,7 @@ def verify_page():
 @bp.get("/reviews")
 @login_required
 def reviews():
-    _require(Role.REVIEWER)
+    require_role(Role.REVIEWER)
     return render_template(
         "badges/reviews.html",
         applications=services.pending_applications(current_user),
@@ -347,7 +343,7 @@ def reviews():
 @bp.post("/reviews/applications/<int:application_id>")
 @login_required
 def review_application(application_id: int):
-    _require(Role.REVIEWER)
+    require_role(Role.REVIEWER)
     application = db.get_or_404(BadgeApplication, application_id)
     form = ReviewForm()
     if not form.validate_on_submit():
@@ -372,7 +368,7 @@ def review_application(application_id: int):
 @bp.post("/reviews/evidence/<int:submission_id>")
 @login_required
 def review_evidence(submission_id: int):
-    _require(Role.REVIEWER)
+    require_role(Role.REVIEWER)
     submission = db.get_or_404(EvidenceSubmission, submission_id)
     form = ReviewForm()
     if not form.validate_on_submit():
@@ -398,7 +394,7 @@ def review_evidence(submission_id: int):
 @login_required
 def review_file(kind: str, item_id: int):
     """Reviewers open submitted files; always as a download, never rendered inline."""
-    _require(Role.REVIEWER)
+    require_role(Role.REVIEWER)
     model = {"application": BadgeApplication, "evidence": EvidenceSubmission}.get(kind)
     if model is None:
         abort(404)
@@ -421,7 +417,7 @@ def review_file(kind: str, item_id: int):
 @bp.route("/admin/<slug>", methods=["GET", "POST"])
 @login_required
 def admin_badge(slug: str):
-    _require(Role.ADMIN)
+    require_role(Role.ADMIN)
     badge = _badge_or_404(slug)
     assertions = list(
         db.session.execute(
@@ -445,7 +441,7 @@ def admin_badge(slug: str):
 @bp.post("/admin/assertions/<assertion_uuid>/revoke")
 @login_required
 def revoke(assertion_uuid: str):
-    _require(Role.ADMIN)
+    require_role(Role.ADMIN)
     assertion = _assertion_or_404(assertion_uuid)
     form = RevokeForm()
     if not form.validate_on_submit():
@@ -461,7 +457,7 @@ def revoke(assertion_uuid: str):
 @bp.route("/admin/revoke", methods=["GET", "POST"])
 @login_required
 def bulk_revoke():
-    _require(Role.ADMIN)
+    require_role(Role.ADMIN)
     form = BulkRevokeForm()
     status = 200
     if form.validate_on_submit():
@@ -488,7 +484,7 @@ def bulk_revoke():
 @bp.post("/admin/<slug>/bulk-award")
 @login_required
 def bulk_award(slug: str):
-    _require(Role.ADMIN)
+    require_role(Role.ADMIN)
     badge = _badge_or_404(slug)
     form = BulkAwardForm()
     if not form.validate_on_submit():

@@ -275,6 +275,14 @@ def lis_roles(user: User) -> list[str]:
     return roles
 
 
+def enrol_for_launch(user: User, path: LearningPath, now: datetime) -> None:
+    """Enrol on launch (either direction); missing prerequisites refuse the launch with a 403."""
+    try:
+        path_services.enroll(user, path, now)
+    except path_services.ActivityError as error:
+        raise LtiError(str(error), 403) from error
+
+
 # --- launch ------------------------------------------------------------------------------------
 
 
@@ -346,10 +354,7 @@ def authorize(
         raise LtiError("the launch does not match this tool", 403)
     if not message_hint.get("deep_link"):
         # Launching a module enrols the learner, so that the tool's results have a member to land on.
-        try:
-            path_services.enroll(user, module.path, now)
-        except path_services.ActivityError as error:
-            raise LtiError(str(error), 403) from error
+        enrol_for_launch(user, module.path, now)
     launch = Launch(PlainRequest("POST", {}, dict(params)), _conf(tool, context, now))
     _set_claims(
         launch,

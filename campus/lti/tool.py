@@ -38,6 +38,7 @@ from campus.lti.models import LtiIdentity
 from campus.lti.models import LtiLoginToken
 from campus.lti.models import LtiPlatform
 from campus.lti.models import LtiStoreEntry
+from campus.lti.services import LtiError
 from campus.lti.services import PlatformContext
 from campus.lti.services import active_key
 from campus.paths import services as path_services
@@ -59,10 +60,8 @@ TEACHING_ROLES = (
 MAX_ATTEMPTS = 8
 
 
-class ToolError(Exception):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+# One refusal type for both LTI directions (message + HTTP status).
+ToolError = LtiError
 
 
 # --- pylti1p3 configuration and storage from the database -------------------------------------

@@ -46,7 +46,9 @@ from campus.lti.models import LtiPlatform
 from campus.lti.services import LtiError
 from campus.lti.services import PlatformContext
 from campus.lti.services import consume_once
+from campus.lti.services import enrol_for_launch
 from campus.security import policy_with_form_target
+from campus.security import require_role
 from campus.signals import module_completed
 from campus.signals import path_completed
 
@@ -127,7 +129,7 @@ def launch():
     try:
         path, module = tool.resolve_target(data)
         user = tool.user_for_launch(platform, data, now)
-        path_services_enroll(user, path, now)
+        enrol_for_launch(user, path, now)
     except tool.ToolError as error:
         return _refused(str(error), error.status)
     tool.remember_grade_target(platform, user, tool.target_key(path, module), data, now)
@@ -149,15 +151,6 @@ def launch():
         in_frame=presentation.get("document_target") == "iframe",
         title=pick(module.title) if module else pick(path.title),
     )
-
-
-def path_services_enroll(user, path, now) -> None:  # type: ignore[no-untyped-def]
-    from campus.paths import services as path_services
-
-    try:
-        path_services.enroll(user, path, now)
-    except path_services.ActivityError as error:
-        raise tool.ToolError(str(error), 403) from error
 
 
 @bp.post("/deep-link")
@@ -316,15 +309,10 @@ def send_queued_results(response):  # type: ignore[no-untyped-def]
 # --- admin ---------------------------------------------------------------------------------------
 
 
-def _require_admin() -> None:
-    if not current_user.has_role(Role.ADMIN):
-        abort(403)
-
-
 @bp.route("/platforms", methods=["GET", "POST"])
 @login_required
 def platforms():
-    _require_admin()
+    require_role(Role.ADMIN)
     form = ActionForm()
     status = 200
     if request.method == "POST":
@@ -403,7 +391,7 @@ def platforms():
 @bp.post("/outbox/retry")
 @login_required
 def retry_outbox():
-    _require_admin()
+    require_role(Role.ADMIN)
     if not ActionForm().validate_on_submit():
         abort(400)
     sent, waiting = tool.deliver_pending(_context(), _now(), include_failed=True)
@@ -418,7 +406,7 @@ def retry_outbox():
 @login_required
 def dynamic_register():
     """LTI Dynamic Registration: the LMS opens this page with its configuration address."""
-    _require_admin()
+    require_role(Role.ADMIN)
     form = ActionForm()
     config_url = request.values.get("openid_configuration", "")
     if request.method == "GET":

@@ -35,6 +35,7 @@ from campus.lti.forms import ToolForm
 from campus.lti.models import LtiTool
 from campus.paths.models import Module
 from campus.security import policy_with_form_target
+from campus.security import require_role
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 
@@ -275,15 +276,10 @@ def memberships(context_id: str):
 # --- admin -------------------------------------------------------------------------------------
 
 
-def _require_admin() -> None:
-    if not current_user.has_role(Role.ADMIN):
-        abort(403)
-
-
 @bp.route("/tools", methods=["GET", "POST"])
 @login_required
 def tools():
-    _require_admin()
+    require_role(Role.ADMIN)
     form = ToolForm()
     status = 200
     if form.validate_on_submit():
@@ -337,7 +333,7 @@ def tools():
 @bp.post("/tools/<int:tool_id>/toggle")
 @login_required
 def toggle_tool(tool_id: int):
-    _require_admin()
+    require_role(Role.ADMIN)
     if not ActionForm().validate_on_submit():
         abort(400)
     tool = db.get_or_404(LtiTool, tool_id)

@@ -26,13 +26,9 @@ from campus.manage import services
 from campus.manage.forms import OrganisationForm
 from campus.manage.forms import UserRolesForm
 from campus.paths.models import Theme
+from campus.security import require_role
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
-
-
-def _require(*roles: Role) -> None:
-    if not current_user.has_role(*roles):
-        abort(403)
 
 
 def _organisation_for_manager(organisation_id: int) -> Organisation:
@@ -55,7 +51,7 @@ def _theme_filter() -> Theme | None:
 @bp.get("/")
 @login_required
 def index():
-    _require(Role.ORG_ADMIN)
+    require_role(Role.ORG_ADMIN)
     if current_user.has_role(Role.ADMIN):
         organisations = account_services.list_organisations()
         return render_template("manage/index.html", organisations=organisations)
@@ -104,7 +100,7 @@ def progress_csv(organisation_id: int):
 @bp.route("/organisations", methods=["GET", "POST"])
 @login_required
 def organisations():
-    _require(Role.ADMIN)
+    require_role(Role.ADMIN)
     form = OrganisationForm()
     if form.validate_on_submit():
         try:
@@ -128,7 +124,7 @@ def organisations():
 @bp.get("/users")
 @login_required
 def users():
-    _require(Role.ADMIN)
+    require_role(Role.ADMIN)
     organisation = None
     if organisation_id := request.args.get("organisation", type=int):
         organisation = db.get_or_404(Organisation, organisation_id)
@@ -146,7 +142,7 @@ def users():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @login_required
 def edit_user(user_id: int):
-    _require(Role.ADMIN)
+    require_role(Role.ADMIN)
     user = db.get_or_404(User, user_id)
     form = UserRolesForm(
         organisation=user.organisation_id,
