@@ -14,7 +14,6 @@ from flask import abort
 from flask import current_app
 from flask import flash
 from flask import g
-from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -43,11 +42,11 @@ from campus.lti import tool
 from campus.lti.forms import ActionForm
 from campus.lti.models import LtiGradeOutbox
 from campus.lti.models import LtiPlatform
+from campus.lti.pages import auto_post
 from campus.lti.services import LtiError
 from campus.lti.services import PlatformContext
 from campus.lti.services import consume_once
 from campus.lti.services import enrol_for_launch
-from campus.security import policy_with_form_target
 from campus.security import require_role
 from campus.signals import module_completed
 from campus.signals import path_completed
@@ -195,14 +194,7 @@ def deep_link():
         "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
     ]["deep_link_return_url"]
     db.session.commit()
-    response = make_response(
-        render_template("lti/autopost_jwt.html", action=return_url, jwt=jwt_value)
-    )
-    target = urlsplit(return_url)
-    response.headers["Content-Security-Policy"] = policy_with_form_target(
-        f"{target.scheme}://{target.netloc}"
-    )
-    return response
+    return auto_post(return_url, {"JWT": jwt_value}, _("Returning to your course…"), _("Continue"))
 
 
 @bp.get("/continue/<token>")

@@ -10,14 +10,12 @@ import json
 from datetime import UTC
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import Response
 from flask import abort
 from flask import current_app
 from flask import flash
-from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -33,8 +31,8 @@ from campus.lti import services
 from campus.lti.forms import ActionForm
 from campus.lti.forms import ToolForm
 from campus.lti.models import LtiTool
+from campus.lti.pages import auto_post
 from campus.paths.models import Module
-from campus.security import policy_with_form_target
 from campus.security import require_role
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
@@ -112,13 +110,12 @@ def authorize():
         db.session.rollback()
         return render_template("lti/refused.html", message=str(error)), error.status
     db.session.commit()
-    response = make_response(render_template("lti/autopost.html", form=form))
-    target = urlsplit(form.action)
-    response.headers["Content-Security-Policy"] = policy_with_form_target(
-        f"{target.scheme}://{target.netloc}"
+    return auto_post(
+        form.action,
+        {"id_token": form.id_token, "state": form.state},
+        _("Opening the tool…"),
+        _("Continue to the tool"),
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 @bp.post("/deep-link/return")
