@@ -25,8 +25,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = stored_secret_key(instance_path)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
-        instance_path.mkdir(parents=True, exist_ok=True)
+    from campus.security import protect_sqlite_files
+
+    protect_sqlite_files(app.config["SQLALCHEMY_DATABASE_URI"], instance_path)
 
     if proxies := int(app.config["TRUSTED_PROXIES"]):
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -34,6 +35,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
+    from campus import routing
+
+    routing.init_app(app)  # before any rule is added
     _init_extensions(app)
     _register_blueprints(app)
     from campus import errors

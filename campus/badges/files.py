@@ -13,12 +13,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from campus.badges.artwork import DRAWING_VERSION
+from campus.paths import guards
 from campus.paths.content import SLUG
 from campus.paths.content import ContentTree
 from campus.paths.content import ManifestReader
 from campus.paths.content import Problem
 from campus.paths.content import digest
 from campus.paths.content import display_name
+from campus.paths.rendering import MarkdownTooDeep
 from campus.paths.rendering import render_markdown
 
 MAX_IMAGE_BYTES = 512 * 1024
@@ -138,9 +140,11 @@ def _load_badge(
     if len(problems) != before:
         return None, reader
     for text in criteria.values():
-        render_markdown(
-            text
-        )  # fails loudly here, not on a page, if the Markdown breaks the renderer
+        try:  # fails here, not on a page, if the Markdown breaks the renderer
+            render_markdown(text)
+        except MarkdownTooDeep:
+            reader.report_key("criteria", guards.MARKDOWN_TOO_DEEP)
+            return None, reader
     return (
         BadgeSpec(
             slug=folder.name,
@@ -194,6 +198,9 @@ def _artwork(folder: Path, root: Path, problems: list[Problem]) -> tuple[bytes |
     where = display_name(file, root)
     if len(images) > 1:
         problems.append(Problem(where, 1, "give either image.png or image.svg, not both"))
+        return None, None
+    if guards.outside(file, root):
+        problems.append(Problem(where, 1, guards.outside_message(root)))
         return None, None
     data = file.read_bytes()
     if len(data) > MAX_IMAGE_BYTES:

@@ -8,9 +8,11 @@ from typing import Any
 
 from sqlalchemy import JSON
 from sqlalchemy import ForeignKey
+from sqlalchemy import Index
 from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy import Text
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -124,6 +126,18 @@ class Assertion(db.Model):
 
 class BadgeApplication(db.Model):
     """Evidence a learner submits for a review badge; a reviewer accepts or returns it."""
+
+    # One application at a time waits for review: the database refuses a concurrent twin.
+    __table_args__ = (
+        Index(
+            "uq_badge_application_waiting",
+            "user_id",
+            "badge_class_id",
+            unique=True,
+            sqlite_where=text("status = 'submitted'"),
+            postgresql_where=text("status = 'submitted'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)

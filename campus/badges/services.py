@@ -579,24 +579,32 @@ def apply_for_badge(
     link = (link or "").strip() or None
     if not link and not file:
         raise BadgeError(_("Please add a link or a file."))
-    application = BadgeApplication(
-        user_id=user.id,
-        badge_class_id=badge.id,
-        narrative=narrative,
-        link_url=link,
-        submitted_at=now,
-    )
+    file_name = stored_name = file_size = None
     try:
         if link:
             path_services.check_link(link)
         if file:
-            application.file_name, application.stored_name, application.file_size = (
-                path_services.store_upload(file, upload_dir, allowed_extensions, max_bytes)
+            file_name, stored_name, file_size = path_services.store_upload(
+                file, upload_dir, allowed_extensions, max_bytes
             )
     except path_services.ActivityError as error:
         raise BadgeError(str(error)) from error
-    db.session.add(application)
-    db.session.flush()
+    application = path_services.insert_with_upload(
+        BadgeApplication,
+        upload_dir,
+        user_id=user.id,
+        badge_class_id=badge.id,
+        narrative=narrative,
+        link_url=link,
+        file_name=file_name,
+        stored_name=stored_name,
+        file_size=file_size,
+        status=ApplicationStatus.SUBMITTED.value,
+        submitted_at=now,
+    )
+    if application is None:  # a concurrent twin (a double click) got in first: it waits for review
+        application = latest_application(user, badge)
+        assert application is not None
     return application
 
 

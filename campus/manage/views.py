@@ -26,6 +26,8 @@ from campus.manage import services
 from campus.manage.forms import OrganisationForm
 from campus.manage.forms import UserRolesForm
 from campus.paths.models import Theme
+from campus.routing import page_number
+from campus.routing import parse_id
 from campus.security import require_role
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -126,10 +128,10 @@ def organisations():
 def users():
     require_role(Role.ADMIN)
     organisation = None
-    if organisation_id := request.args.get("organisation", type=int):
-        organisation = db.get_or_404(Organisation, organisation_id)
+    if chosen := request.args.get("organisation"):
+        organisation = db.get_or_404(Organisation, parse_id(chosen) or 0)
     search = request.args.get("q", "")[:100]
-    page = services.search_users(organisation, search, request.args.get("page", 1, type=int))
+    page = services.search_users(organisation, search, page_number(request.args.get("page")))
     return render_template(
         "manage/users.html",
         page=page,

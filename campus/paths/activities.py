@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 
+class ActivityError(Exception):
+    """A submission the learner can correct; the message is shown to them."""
+
+
 @dataclass(frozen=True)
 class QuestionResult:
     question_id: str

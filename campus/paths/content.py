@@ -16,8 +16,11 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+from campus.paths import guards
+from campus.paths.keylines import KeyLines
 from campus.paths.models import Audience
 from campus.paths.models import ModuleKind
+from campus.paths.rendering import MarkdownTooDeep
 from campus.paths.rendering import render_markdown
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
@@ -95,64 +98,12 @@ class ContentTree:
         return not self.problems
 
 
-class KeyLines:
-    """Find the line where a (dotted) key is written, so problems can point at it.
-
-    tomllib keeps no positions; a light scan of the text is enough for the manifests we write:
-    `key = …`, `[table]`, `[[array]]` (indexed as `array[0]`), and one-line inline tables that
-    start an array element (`choices[1]`).
-    """
-
-    _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?")
-    _KEY = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
-    _ELEMENT = re.compile(r"^\s*\{")
-
-    def __init__(self, text: str) -> None:
-        self.lines: dict[str, int] = {}
-        table = ""
-        counters: dict[str, int] = {}
-        array_key: str | None = None
-        element_index = 0
-        for number, line in enumerate(text.splitlines(), start=1):
-            if header := self._HEADER.match(line):
-                name = header[2]
-                if header[1] == "[[":
-                    index = counters.get(name, 0)
-                    counters[name] = index + 1
-                    table = f"{name}[{index}]"
-                else:
-                    table = name
-                self.lines.setdefault(table, number)
-                array_key = None
-                continue
-            if key := self._KEY.match(line):
-                full = f"{table}.{key[1]}" if table else key[1]
-                self.lines.setdefault(full, number)
-                rest = line[key.end() :].strip()
-                array_key, element_index = (full, 0) if rest.startswith("[") else (None, 0)
-                if array_key and self._ELEMENT.match(rest[1:]):
-                    self.lines.setdefault(f"{array_key}[0]", number)
-                    element_index = 1
-                continue
-            if array_key and self._ELEMENT.match(line):
-                self.lines.setdefault(f"{array_key}[{element_index}]", number)
-                element_index += 1
-
-    def line(self, dotted: str) -> int:
-        """The line of the key, else of its nearest written parent, else 1."""
-        while dotted:
-            if dotted in self.lines:
-                return self.lines[dotted]
-            cut = max(dotted.rfind("."), dotted.rfind("["))
-            dotted = dotted[:cut] if cut > 0 else ""
-        return 1
-
-
 class ManifestReader:
     """Validates one manifest, collecting problems against its file and lines."""
 
     def __init__(self, path: Path, root: Path, problems: list[Problem]) -> None:
         self.path = path
+        self.root = root
         self.name = display_name(path, root)
         self.problems = problems
         self.raw = b""
@@ -160,6 +111,9 @@ class ManifestReader:
         self.lines = KeyLines("")
 
     def load(self) -> bool:
+        if guards.outside(self.path, self.root):
+            self.report(1, guards.outside_message(self.root))
+            return False
         try:
             self.raw = self.path.read_bytes()
             text = self.raw.decode("utf-8")
@@ -175,7 +129,13 @@ class ManifestReader:
             match = re.search(r"line (\d+)", str(error))
             self.report(int(match[1]) if match else 1, f"invalid TOML: {error}")
             return False
+        except RecursionError:
+            self.report(guards.deep_line(text) or 1, guards.TOO_DEEP)
+            return False
         self.lines = KeyLines(text)
+        if (key := guards.too_deep_key(self.data)) is not None:
+            self.report(guards.deep_line(text) or self.lines.line(key), guards.TOO_DEEP)
+            return False
         if self.data.get("version") != 1:
             self.report_key("version", "`version = 1` is required")
             return False
@@ -425,12 +385,21 @@ def _load_module(
     title = reader.texts("title")
     settings = _module_settings(reader, module_kind)
     bodies = _read_bodies(module_dir, root, reader)
+    body_html = {}
+    for language, text in bodies.items():
+        try:
+            body_html[language] = render_markdown(text, drop_leading_title=True)
+        except MarkdownTooDeep:
+            body = module_dir / f"module.{language}.md"
+            problems.append(
+                Problem(
+                    display_name(body, root),
+                    guards.markdown_deep_line(text),
+                    guards.MARKDOWN_TOO_DEEP,
+                )
+            )
     if len(problems) != before:
         return None
-    body_html = {
-        language: render_markdown(text, drop_leading_title=True)
-        for language, text in bodies.items()
-    }
     return ModuleSpec(
         slug=module_dir.name,
         position=position,
@@ -452,13 +421,19 @@ def _read_bodies(module_dir: Path, root: Path, reader: ManifestReader) -> dict[s
         if not match or match[1] not in LANGUAGES:
             body_reader.report(1, "body files are named module.fi.md, module.en.md or module.sv.md")
             continue
-        if file.stat().st_size > MAX_BODY_BYTES:
-            body_reader.report(1, f"body is larger than {MAX_BODY_BYTES // 1000} kB")
+        if guards.outside(file, root):
+            body_reader.report(1, guards.outside_message(root))
             continue
         try:
+            if file.stat().st_size > MAX_BODY_BYTES:
+                body_reader.report(1, f"body is larger than {MAX_BODY_BYTES // 1000} kB")
+                continue
             text = file.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             body_reader.report(1, "file is not UTF-8 text")
+            continue
+        except OSError as error:
+            body_reader.report(1, f"cannot read file: {error.strerror}")
             continue
         if not text.strip():
             body_reader.report(1, "body is empty")

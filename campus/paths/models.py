@@ -8,9 +8,11 @@ from typing import Any
 
 from sqlalchemy import JSON
 from sqlalchemy import ForeignKey
+from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -191,6 +193,18 @@ class ReflectionAnswer(db.Model):
 
 
 class EvidenceSubmission(db.Model):
+    # One submission at a time waits for review: the database refuses a concurrent twin.
+    __table_args__ = (
+        Index(
+            "uq_evidence_submission_waiting",
+            "user_id",
+            "module_id",
+            unique=True,
+            sqlite_where=text("status = 'submitted'"),
+            postgresql_where=text("status = 'submitted'"),
+        ),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     module_id: Mapped[int] = mapped_column(ForeignKey("module.id"), index=True)

@@ -59,6 +59,10 @@ def _demote_headings(html: str) -> str:
     return _HEADING.sub(lambda m: f"<{m[1]}h{min(int(m[2]) + 1, 6)}{m[3]}>", html)
 
 
+class MarkdownTooDeep(ValueError):
+    """Lists or quotes nest deeper than the renderer can follow (it recurses)."""
+
+
 _LEADING_TITLE = re.compile(r"\A\s*# [^\n]*\n")
 
 
@@ -67,7 +71,10 @@ def render_markdown(text: str, drop_leading_title: bool = False) -> str:
     already shows as its h1, so `drop_leading_title` removes it."""
     if drop_leading_title:
         text = _LEADING_TITLE.sub("", text, count=1)
-    html = markdown.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
+    try:
+        html = markdown.markdown(text, extensions=["extra", "sane_lists"], output_format="html")
+    except RecursionError as error:
+        raise MarkdownTooDeep from error
     return nh3.clean(
         _demote_headings(html),
         tags=ALLOWED_TAGS,

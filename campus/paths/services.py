@@ -2,29 +2,29 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlalchemy.orm import selectinload
 
 from campus.auth.models import User
 from campus.extensions import db
+from campus.insert_once import insert_once
+from campus.paths.activities import ActivityError
 from campus.paths.activities import QuizGrade
 from campus.paths.activities import grade_quiz
 from campus.paths.activities import reflection_is_long_enough
 from campus.paths.models import Completion
 from campus.paths.models import CompletionSource
 from campus.paths.models import Enrollment
+from campus.paths.models import EvidenceStatus
 from campus.paths.models import EvidenceSubmission
 from campus.paths.models import LearningPath
 from campus.paths.models import Module
@@ -33,12 +33,11 @@ from campus.paths.models import PathCompletion
 from campus.paths.models import QuizAttempt
 from campus.paths.models import ReflectionAnswer
 from campus.paths.models import Theme
+from campus.paths.uploads import EvidenceFile
+from campus.paths.uploads import insert_with_upload
+from campus.paths.uploads import store_upload
 from campus.signals import module_completed
 from campus.signals import path_completed
-
-
-class ActivityError(Exception):
-    """A submission the learner can correct; the message is shown to them."""
 
 
 @dataclass
@@ -145,9 +144,15 @@ def enroll(user: User, path: LearningPath, now: datetime) -> Enrollment:
 
         names = ", ".join(pick(p.title) for p in missing)
         raise ActivityError(_("Complete these paths first: %(paths)s", paths=names))
-    enrollment = Enrollment(user_id=user.id, path_id=path.id, enrolled_at=now)
-    db.session.add(enrollment)
-    db.session.flush()
+    return _enroll_once(user, path, now)
+
+
+def _enroll_once(user: User, path: LearningPath, now: datetime) -> Enrollment:
+    """A double-clicked "Enrol" inserts concurrently: the second request gets the first's row."""
+    enrollment = insert_once(Enrollment, user_id=user.id, path_id=path.id, enrolled_at=now)
+    if enrollment is None:
+        enrollment = find_enrollment(user, path)
+        assert enrollment is not None
     return enrollment
 
 
@@ -244,25 +249,26 @@ def complete_module(
 ) -> CompletionResult:
     """Record that `user` completed `module` (once), and complete its path when it is the last.
 
-    Idempotent: a second call returns the first completion. A concurrent duplicate insert is
-    caught inside a savepoint so the surrounding transaction survives.
+    Idempotent: a second call returns the first completion, and so does a concurrent one (the
+    unique key skips its insert, see insert_once); the surrounding transaction survives.
     """
     existing = _find_completion(user, module)
     if existing is not None:
         return CompletionResult(existing, created=False)
-    completion = Completion(
-        user_id=user.id, module_id=module.id, completed_at=now, score=score, source=source.value
+    completion = insert_once(
+        Completion,
+        user_id=user.id,
+        module_id=module.id,
+        completed_at=now,
+        score=score,
+        source=source.value,
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(completion)
-    except IntegrityError:
+    if completion is None:
         existing = _find_completion(user, module)
         assert existing is not None
         return CompletionResult(existing, created=False)
     if find_enrollment(user, module.path) is None:
-        db.session.add(Enrollment(user_id=user.id, path_id=module.path_id, enrolled_at=now))
-        db.session.flush()
+        _enroll_once(user, module.path, now)
     module_completed.send(module, user=user, completion=completion)
     result = CompletionResult(completion, created=True)
     result.path_completion, result.rewards = _complete_path_if_done(user, module.path, now)
@@ -400,12 +406,6 @@ def evidence_submissions(user: User, module: Module) -> list[EvidenceSubmission]
     return _submissions(EvidenceSubmission, user, module)
 
 
-@dataclass(frozen=True)
-class EvidenceFile:
-    filename: str
-    stream: BinaryIO
-
-
 def check_link(link: str) -> str:
     parts = urlsplit(link)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
@@ -442,63 +442,37 @@ def submit_evidence(
         raise ActivityError(_("Please add a link or a file."))
     if link:
         check_link(link)
-    if any(s.status == "submitted" for s in evidence_submissions(user, module)):
+    if any(s.status == EvidenceStatus.SUBMITTED for s in evidence_submissions(user, module)):
         raise ActivityError(_("Your earlier submission is still waiting for review."))
-    submission = EvidenceSubmission(
+    file_name = stored_name = file_size = None
+    if file:
+        file_name, stored_name, file_size = store_upload(
+            file, upload_dir, allowed_extensions, max_bytes
+        )
+    submission = insert_with_upload(
+        EvidenceSubmission,
+        upload_dir,
         user_id=user.id,
         module_id=module.id,
         description=description,
         link_url=link,
+        file_name=file_name,
+        stored_name=stored_name,
+        file_size=file_size,
+        status=EvidenceStatus.SUBMITTED.value,
         submitted_at=now,
     )
-    if file:
-        submission.file_name, submission.stored_name, submission.file_size = store_upload(
-            file, upload_dir, allowed_extensions, max_bytes
-        )
-    db.session.add(submission)
-    try:
-        db.session.flush()
-    except Exception:
-        if submission.stored_name:
-            (upload_dir / submission.stored_name).unlink(missing_ok=True)
-        raise
+    if submission is None:  # a concurrent twin (a double click) got in first: it waits for review
+        submission = _waiting_evidence(user, module)
+        assert submission is not None
     return submission
 
 
-def store_upload(
-    file: EvidenceFile, upload_dir: Path, allowed_extensions: list[str], max_bytes: int
-) -> tuple[str, str, int]:
-    from werkzeug.utils import secure_filename
-
-    name = secure_filename(file.filename) or "evidence"
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in allowed_extensions:
-        raise ActivityError(
-            _(
-                "Files of this type are not accepted. Allowed: %(types)s",
-                types=", ".join(allowed_extensions),
-            )
+def _waiting_evidence(user: User, module: Module) -> EvidenceSubmission | None:
+    return db.session.execute(
+        db.select(EvidenceSubmission).where(
+            EvidenceSubmission.user_id == user.id,
+            EvidenceSubmission.module_id == module.id,
+            EvidenceSubmission.status == EvidenceStatus.SUBMITTED.value,
         )
-    upload_dir.mkdir(parents=True, exist_ok=True)
-    stored_name = f"{secrets.token_hex(16)}.{extension}"
-    target = upload_dir / stored_name
-    size = 0
-    try:
-        with target.open("xb") as out:
-            while chunk := file.stream.read(64 * 1024):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise ActivityError(
-                        _(
-                            "The file is too large (at most %(megabytes)d MB).",
-                            megabytes=max_bytes // (1024 * 1024),
-                        )
-                    )
-                out.write(chunk)
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
-    if size == 0:
-        target.unlink(missing_ok=True)
-        raise ActivityError(_("The file is empty."))
-    return name, stored_name, size
+    ).scalar_one_or_none()

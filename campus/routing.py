@@ -1,0 +1,51 @@
+"""Numbers from URLs, forms and query strings: ids the database can hold, pages that exist.
+
+Ids are INTEGER columns (32 bits on PostgreSQL, and SQLite's driver cannot even bind a number
+of 2^63 or more), so a larger number can name no row: it answers 404 or 400, never a 500.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.routing import IntegerConverter
+from werkzeug.routing import Map
+
+MAX_ID = 2**31 - 1
+MAX_PAGE = 100_000
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route, bounded to MAX_ID unless the rule gives its own `max`."""
+
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = MAX_ID,
+        signed: bool = False,
+    ) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
+def parse_id(value: object) -> int | None:
+    """An id from a form or a query string; None when it is missing, not a number or too large."""
+    text = str(value).strip() if value is not None else ""
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_ID)):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
+
+
+def page_number(value: object) -> int:
+    """A page from a query string; anything odd is the first page."""
+    text = str(value).strip() if value is not None else ""
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_PAGE)):
+        return 1
+    number = int(text)
+    return number if 1 <= number <= MAX_PAGE else 1
+
+
+def init_app(app: Flask) -> None:
+    """Before any blueprint: rules bind their converters when they are added."""
+    app.url_map.converters["int"] = IdConverter
