@@ -100,12 +100,23 @@ class User(UserMixin, db.Model):
 
 
 class LoginFailure(db.Model):
-    """Failed logins, kept for the throttle window only (see services.login_throttled)."""
+    """Failed logins, kept for the throttle window only (see campus.auth.login)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), index=True)
     remote_addr: Mapped[str] = mapped_column(String(64), index=True)
     failed_at: Mapped[datetime] = mapped_column(index=True)
+    # The device-cookie id when the attempt came from a browser this account has logged in from:
+    # such failures slow down that browser only, never the owner's other browsers.
+    device: Mapped[str | None] = mapped_column(String(32))
+
+
+class RegistrationAttempt(db.Model):
+    """Registrations per address, kept one hour, so that probing for accounts is slow."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(index=True)
 
 
 @login_manager.user_loader

@@ -5,14 +5,11 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from datetime import datetime
-from datetime import timedelta
 
 from flask import current_app
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
-from campus.auth.models import LoginFailure
 from campus.auth.models import Organisation
 from campus.auth.models import OrganisationKind
 from campus.auth.models import Role
@@ -54,17 +51,26 @@ def find_user_by_email(email: str) -> User | None:
 def register_user(
     email: str, name: str, password: str, organisation: Organisation, locale: str | None = None
 ) -> User:
-    """Create a learner account; raises AccountError if the e-mail is taken or the password weak."""
+    """Create an account; AccountError if the e-mail is taken or the password weak.
+
+    For the shell: self-registration goes through campus.auth.registration, which does not tell.
+    """
     from flask_babel import gettext as _
 
-    email = normalise_email(email)
     if find_user_by_email(email) is not None:
         raise AccountError(_("An account with this e-mail address already exists."))
     check_password_strength(password)
+    return new_user(email, name, hash_password(password), organisation, locale)
+
+
+def new_user(
+    email: str, name: str, password_hash: str, organisation: Organisation, locale: str | None
+) -> User:
+    """Add a learner account (the caller has checked that the e-mail is free)."""
     user = User(
-        email=email,
+        email=normalise_email(email),
         name=name.strip(),
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         organisation=organisation,
         locale=locale if locale in LANGUAGES else None,
     )
@@ -104,12 +110,11 @@ def _dummy_hash() -> str:
     return _DUMMY_HASH[method]
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Set a new password and rotate the session token, which logs out other sessions."""
-    from flask_babel import gettext as _
+def change_password(user: User, new_password: str) -> None:
+    """Set a new password and rotate the session token, which logs out other sessions.
 
-    if not check_password_hash(user.password_hash, current_password):
-        raise AccountError(_("The current password is not correct."))
+    The caller has checked the current password with campus.auth.login.check_password.
+    """
     check_password_strength(new_password)
     user.password_hash = hash_password(new_password)
     user.session_token = secrets.token_urlsafe(32)
@@ -178,49 +183,3 @@ def ensure_demo_account(password: str | None = None) -> tuple[User, str | None]:
     set_roles(user, {Role.ORG_ADMIN, Role.ADMIN})
     db.session.flush()
     return user, password
-
-
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = 10
-MAX_FAILURES_PER_ADDRESS = 50
-
-
-def login_throttled(email: str, remote_addr: str, now: datetime) -> bool:
-    """Too many recent failures for this e-mail from this address, or from this address at all.
-
-    Counting per (e-mail, address) keeps a stranger from locking someone else out.
-    """
-    since = now - THROTTLE_WINDOW
-    recent = (
-        db.select(db.func.count()).select_from(LoginFailure).where(LoginFailure.failed_at >= since)
-    )
-    per_account = db.session.execute(
-        recent.where(
-            LoginFailure.email == normalise_email(email), LoginFailure.remote_addr == remote_addr
-        )
-    ).scalar_one()
-    if per_account >= MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS:
-        return True
-    per_address = db.session.execute(
-        recent.where(LoginFailure.remote_addr == remote_addr)
-    ).scalar_one()
-    return per_address >= MAX_FAILURES_PER_ADDRESS
-
-
-def record_login_failure(email: str, remote_addr: str, now: datetime) -> None:
-    db.session.execute(
-        db.delete(LoginFailure).where(LoginFailure.failed_at < now - THROTTLE_WINDOW)
-    )
-    db.session.add(
-        LoginFailure(
-            email=normalise_email(email)[:254], remote_addr=remote_addr[:64], failed_at=now
-        )
-    )
-
-
-def clear_login_failures(email: str, remote_addr: str) -> None:
-    db.session.execute(
-        db.delete(LoginFailure).where(
-            LoginFailure.email == normalise_email(email), LoginFailure.remote_addr == remote_addr
-        )
-    )

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 from datetime import UTC
 from datetime import datetime
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import abort
 from flask import current_app
 from flask import flash
+from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
-from flask_login import login_user
 from flask_login import logout_user
 
+from campus.auth import login as login_service
+from campus.auth import registration
 from campus.auth import services
 from campus.auth.forms import ChangePasswordForm
 from campus.auth.forms import LanguageForm
@@ -48,29 +52,55 @@ def safe_next(target: str | None) -> str:
     return url_for("paths.dashboard")
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _wait(throttled: login_service.LoginThrottled) -> str:
+    """How long to wait, in the user's language ("2 minutes")."""
+    return format_timedelta(timedelta(seconds=throttled.retry_after), threshold=1)
+
+
+def _too_many(body: str, throttled: login_service.LoginThrottled):
+    response = make_response(body, 429)
+    response.headers["Retry-After"] = str(throttled.retry_after)
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("paths.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        now = datetime.now(UTC)
-        address = request.remote_addr or "unknown"
-        if services.login_throttled(form.email.data, address, now):
-            flash(_("Too many failed attempts. Please wait 15 minutes and try again."), "error")
-            return render_template("auth/login.html", form=form), 429
-        user = services.authenticate(form.email.data, form.password.data)
+        device_cookie = request.cookies.get(login_service.DEVICE_COOKIE)
+        try:
+            user = login_service.check_password(
+                form.email.data, form.password.data, _address(), _now(), device_cookie
+            )
+        except login_service.LoginThrottled as throttled:
+            flash(
+                _(
+                    "Too many failed attempts. Please wait %(wait)s and try again.",
+                    wait=_wait(throttled),
+                ),
+                "error",
+            )
+            return _too_many(render_template("auth/login.html", form=form), throttled)
+        db.session.commit()  # also a failure, so that it counts
         if user is None:
-            services.record_login_failure(form.email.data, address, now)
-            db.session.commit()
             flash(_("The e-mail address or password is not correct."), "error")
             return render_template("auth/login.html", form=form), 401
-        services.clear_login_failures(form.email.data, address)
-        db.session.commit()
-        login_user(user)
-        session.pop("locale", None)
-        session.pop("lti_embed", None)
-        return redirect(safe_next(request.args.get("next")))
+        login_service.sign_in(user)
+        response = redirect(safe_next(request.args.get("next")))
+        login_service.set_device_cookie(
+            response, login_service.device_cookie_after_login(device_cookie, user.email)
+        )
+        return response
     return render_template("auth/login.html", form=form)
 
 
@@ -95,20 +125,37 @@ def register():
     if form.validate_on_submit():
         organisation = db.get_or_404(Organisation, form.organisation.data)
         try:
-            user = services.register_user(
+            registration.register(
                 form.email.data,
                 form.name.data,
                 form.password.data,
                 organisation,
                 current_language(),
+                _address(),
+                _now(),
             )
+        except registration.RegistrationThrottled as throttled:
+            flash(
+                _(
+                    "Too many registrations from your network. Please wait %(wait)s and try again.",
+                    wait=_wait(throttled),
+                ),
+                "error",
+            )
+            return _too_many(render_template("auth/register.html", form=form), throttled)
         except services.AccountError as error:
             flash(str(error), "error")
             return render_template("auth/register.html", form=form), 400
         db.session.commit()
-        login_user(user)
-        flash(_("Welcome to the campus!"), "success")
-        return redirect(url_for("paths.dashboard"))
+        # The same answer whether the address was free or taken: the page must not tell.
+        flash(
+            _(
+                "If the address was free, your account is ready: log in with it. "
+                "If you already had an account, log in with your existing password."
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
     status = 400 if form.errors else 200
     return render_template("auth/register.html", form=form), status
 
@@ -116,26 +163,43 @@ def register():
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
+    user = current_user._get_current_object()
     password_form = ChangePasswordForm(prefix="password")
-    language_form = LanguageForm(language=current_user.locale or current_language())
+    language_form = LanguageForm(language=user.locale or current_language())
+    forms = {"password_form": password_form, "language_form": language_form}
     if password_form.submit.data and password_form.validate_on_submit():
         try:
-            services.change_password(
-                current_user, password_form.current_password.data, password_form.new_password.data
+            checked = login_service.check_password(
+                user.email,
+                password_form.current_password.data,
+                _address(),
+                _now(),
+                request.cookies.get(login_service.DEVICE_COOKIE),
             )
+        except login_service.LoginThrottled as throttled:
+            flash(
+                _(
+                    "Too many failed attempts. Please wait %(wait)s and try again.",
+                    wait=_wait(throttled),
+                ),
+                "error",
+            )
+            return _too_many(render_template("auth/account.html", **forms), throttled)
+        if checked is None:
+            db.session.commit()  # keep the failure record
+            flash(_("The current password is not correct."), "error")
+            return render_template("auth/account.html", **forms), 400
+        try:
+            services.change_password(user, password_form.new_password.data)
         except services.AccountError as error:
             flash(str(error), "error")
-            return render_template(
-                "auth/account.html", password_form=password_form, language_form=language_form
-            ), 400
+            return render_template("auth/account.html", **forms), 400
         db.session.commit()
-        login_user(current_user)  # keep this session alive with the rotated token
+        login_service.sign_in(user)  # keep this session alive with the rotated token
         flash(_("Your password has been changed. Other sessions were logged out."), "success")
         return redirect(url_for("auth.account"))
     status = 400 if password_form.errors else 200
-    return render_template(
-        "auth/account.html", password_form=password_form, language_form=language_form
-    ), status
+    return render_template("auth/account.html", **forms), status
 
 
 @bp.post("/language")

@@ -1,0 +1,202 @@
+"""The one place that checks passwords and starts sessions.
+
+Every view that takes a password (log in, change password, link an LMS account) goes through
+`check_password`, so the throttle and the failure records cannot be skipped by a second caller;
+every view that logs someone in goes through `sign_in`.
+
+The throttle must slow guessing without letting a stranger lock real users out:
+- per account, failures from unknown browsers back off exponentially (1 s, 2 s … 15 min);
+- a browser that has logged in to the account before carries a signed *device cookie*
+  (OWASP "slow down online guessing attacks with device cookies"): its attempts only count
+  against that browser, so an attack on the account does not lock its owner out;
+- per address, a much higher bound, since one address may be a whole school behind NAT.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
+from flask import Response
+from flask import current_app
+from flask import session
+from flask_login import login_user
+from itsdangerous import BadData
+from itsdangerous import URLSafeTimedSerializer
+from werkzeug.local import LocalProxy
+
+from campus.auth.models import LoginFailure
+from campus.auth.models import User
+from campus.auth.services import authenticate
+from campus.auth.services import normalise_email
+from campus.extensions import db
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+# Failures of one account before each further attempt has to wait (1 s, 2 s, 4 s … 15 min).
+FREE_FAILURES_PER_ACCOUNT = 5
+MAX_ACCOUNT_DELAY = timedelta(minutes=15)
+# One address may be many people behind a NAT or an unconfigured proxy: a much higher bound.
+MAX_FAILURES_PER_ADDRESS = 500
+
+DEVICE_COOKIE = "campus_device"
+DEVICE_COOKIE_AGE = timedelta(days=365)
+# Accounts one browser vouches for (a shared computer at home or in a staff room).
+MAX_DEVICE_ACCOUNTS = 5
+
+
+class LoginThrottled(Exception):
+    """Too many recent failures; `retry_after` seconds until the next attempt is allowed."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = max(1, retry_after)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _seconds(wait: timedelta) -> int:
+    return int(wait.total_seconds() + 0.999) if wait > timedelta(0) else 0
+
+
+def _account(email: str) -> str:
+    return normalise_email(email)[:254]
+
+
+def throttle_wait(email: str, address: str, now: datetime, device: str | None = None) -> int:
+    """Seconds until `email` may try again from `address` (0: now).
+
+    With a `device` (a valid device cookie for this account) only that browser's own failures
+    count; without one, the failures of all unknown browsers and the per-address bound do.
+    """
+    since = now - THROTTLE_WINDOW
+    same_source = LoginFailure.device == device if device else LoginFailure.device.is_(None)
+    failures, last = db.session.execute(
+        db.select(db.func.count(), db.func.max(LoginFailure.failed_at)).where(
+            LoginFailure.email == _account(email), LoginFailure.failed_at >= since, same_source
+        )
+    ).one()
+    wait = timedelta(0)
+    if failures >= FREE_FAILURES_PER_ACCOUNT and last is not None:
+        exponent = min(failures - FREE_FAILURES_PER_ACCOUNT, 20)
+        delay = min(timedelta(seconds=2**exponent), MAX_ACCOUNT_DELAY)
+        wait = max(wait, _aware(last) + delay - now)
+    if device:
+        return _seconds(wait)
+    count, oldest = db.session.execute(
+        db.select(db.func.count(), db.func.min(LoginFailure.failed_at)).where(
+            LoginFailure.remote_addr == address[:64], LoginFailure.failed_at >= since
+        )
+    ).one()
+    if count >= MAX_FAILURES_PER_ADDRESS and oldest is not None:
+        wait = max(wait, _aware(oldest) + THROTTLE_WINDOW - now)
+    return _seconds(wait)
+
+
+def record_failure(email: str, address: str, now: datetime, device: str | None = None) -> None:
+    db.session.execute(
+        db.delete(LoginFailure).where(LoginFailure.failed_at < now - THROTTLE_WINDOW)
+    )
+    db.session.add(
+        LoginFailure(email=_account(email), remote_addr=address[:64], failed_at=now, device=device)
+    )
+
+
+def clear_failures(email: str, device: str | None = None) -> None:
+    """Forget the failures of the source that just succeeded (not an attacker's elsewhere)."""
+    same_source = LoginFailure.device == device if device else LoginFailure.device.is_(None)
+    db.session.execute(
+        db.delete(LoginFailure).where(LoginFailure.email == _account(email), same_source)
+    )
+
+
+def check_password(
+    email: str, password: str, address: str, now: datetime, device_cookie: str | None = None
+) -> User | None:
+    """The active user with this e-mail and password, or None (the failure is recorded).
+
+    `device_cookie` is the raw DEVICE_COOKIE value the browser sent, if any.
+    Raises LoginThrottled before looking at the password when the throttle says wait.
+    The caller commits, also on failure, so that the failure record is kept.
+    """
+    device = trusted_device(device_cookie, email)
+    wait = throttle_wait(email, address, now, device)
+    if wait:
+        raise LoginThrottled(wait)
+    user = authenticate(email, password)
+    if user is None:
+        record_failure(email, address, now, device)
+        return None
+    clear_failures(email, device)
+    return user
+
+
+def sign_in(user: User) -> None:
+    """Start a session for `user`: a real object (never the current_user proxy), fresh CSRF token.
+
+    Logging in the proxy would make it refer to itself, and the next use of current_user in
+    the same request recurses until the worker crashes.
+    """
+    if isinstance(user, LocalProxy):
+        user = user._get_current_object()  # type: ignore[assignment]
+    for key in ("csrf_token", "locale", "lti_embed"):
+        session.pop(key, None)
+    login_user(user)
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="campus.device-cookie")  # type: ignore[arg-type]
+
+
+def _account_tag(email: str) -> str:
+    """The account, named in the cookie without showing its e-mail address."""
+    key = str(current_app.secret_key).encode()
+    return hmac.new(key, _account(email).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _read_device_cookie(cookie: str | None) -> tuple[str, list[str]] | None:
+    if not cookie or len(cookie) > 2000:
+        return None
+    try:
+        data = _device_serializer().loads(cookie, max_age=int(DEVICE_COOKIE_AGE.total_seconds()))
+    except BadData:
+        return None
+    device, accounts = (data.get("d"), data.get("a")) if isinstance(data, dict) else (None, None)
+    if not isinstance(device, str) or not isinstance(accounts, list):
+        return None
+    return device[:32], [tag for tag in accounts if isinstance(tag, str)]
+
+
+def trusted_device(cookie: str | None, email: str) -> str | None:
+    """The device id if `cookie` is a valid device cookie that vouches for `email`, else None."""
+    read = _read_device_cookie(cookie)
+    if read is None or _account_tag(email) not in read[1]:
+        return None
+    return read[0]
+
+
+def device_cookie_after_login(cookie: str | None, email: str) -> str:
+    """The device cookie to send after `email` logged in: this browser now vouches for it."""
+    device, accounts = _read_device_cookie(cookie) or (secrets.token_urlsafe(16), [])
+    tag = _account_tag(email)
+    accounts = [tag, *(other for other in accounts if other != tag)][:MAX_DEVICE_ACCOUNTS]
+    return _device_serializer().dumps({"d": device, "a": accounts})
+
+
+def set_device_cookie(response: Response, value: str) -> None:
+    """Long-lived, HttpOnly, with the session cookie's Secure/SameSite/Partitioned settings."""
+    config = current_app.config
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=int(DEVICE_COOKIE_AGE.total_seconds()),
+        httponly=True,
+        secure=bool(config.get("SESSION_COOKIE_SECURE")),
+        samesite=config.get("SESSION_COOKIE_SAMESITE") or "Lax",
+        partitioned=bool(config.get("SESSION_COOKIE_PARTITIONED")),
+    )
