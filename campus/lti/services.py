@@ -1,6 +1,7 @@
-"""LTI 1.3 platform: launches (Core, Deep Linking), tokens, AGS 2.0 and NRPS 2.0.
+"""LTI 1.3 platform: keys, launches (Core, Deep Linking); tokens are in `tokens`, AGS and NRPS
+in `ags`.
 
-Services flush, never commit. Every check the library leaves out is here: registered
+Services flush, never commit. Every check the library leaves out is here or there: registered
 redirect URIs, signed and user-bound login hints, single-use nonces and token ids, the token
 assertion's iss/sub/aud/exp/jti, scopes per endpoint.
 """
@@ -8,7 +9,7 @@ assertion's iss/sub/aud/exp/jti, scopes per endpoint.
 from __future__ import annotations
 
 import json
-import secrets
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -19,31 +20,31 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-import requests
 from itsdangerous import BadSignature
 from itsdangerous import SignatureExpired
 from itsdangerous import URLSafeTimedSerializer
+from jwcrypto.common import JWException
 from jwcrypto.jwk import JWK
 from sqlalchemy.exc import IntegrityError
 
 from campus import keystore
+from campus import outbound
 from campus.auth.models import Role
 from campus.auth.models import User
 from campus.extensions import db
+from campus.lti import payload
 from campus.lti.adapter import Launch
 from campus.lti.adapter import LoginInitiation
 from campus.lti.adapter import PlainRequest
 from campus.lti.adapter import PlatformConf
 from campus.lti.adapter import jwk
+from campus.lti.errors import LtiError
 from campus.lti.models import LtiKey
-from campus.lti.models import LtiLineItem
 from campus.lti.models import LtiReplay
 from campus.lti.models import LtiResourceLink
-from campus.lti.models import LtiScore
 from campus.lti.models import LtiTool
+from campus.outbound import OutboundPolicy
 from campus.paths import services as path_services
-from campus.paths.models import CompletionSource
-from campus.paths.models import Enrollment
 from campus.paths.models import LearningPath
 from campus.paths.models import Module
 
@@ -54,18 +55,10 @@ SCOPE_RESULT = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
 SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 SCOPE_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 SUPPORTED_SCOPES = {SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_RESULT, SCOPE_SCORE, SCOPE_NRPS}
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 HINT_SECONDS = 600
-TOKEN_SECONDS = 3600
 KEY_GRACE = timedelta(days=30)
 
-
-class LtiError(Exception):
-    """A refused LTI request; `status` is the HTTP code to answer with."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,6 +67,7 @@ class PlatformContext:
     keys_dir: Path
     passphrase: str | None
     secret_key: str
+    outbound: OutboundPolicy = OutboundPolicy()
 
     @classmethod
     def from_config(cls, config: Any) -> PlatformContext:
@@ -82,6 +76,7 @@ class PlatformContext:
             Path(config["KEYS_DIR"]),
             config.get("KEY_PASSPHRASE"),
             str(config["SECRET_KEY"]),
+            OutboundPolicy.from_config(config),
         )
 
     @property
@@ -161,16 +156,17 @@ def _conf(
         public_pem=key.public_pem,
         kid=key.kid,
         private_key=keystore.load(context.keys_dir, key.file_name, context.passphrase),
-        tool_jwks=tool_key_set(tool) if with_tool_keys else None,
+        tool_jwks=tool_key_set(tool, context.outbound) if with_tool_keys else None,
     )
 
 
 _JWKS_CACHE: dict[str, tuple[float, dict[str, Any]]] = {}
 
 
-def tool_key_set(tool: LtiTool, refresh: bool = False) -> dict[str, Any]:
+def tool_key_set(tool: LtiTool, policy: OutboundPolicy, refresh: bool = False) -> dict[str, Any]:
     """The tool's public keys: stored inline, or fetched from its registered URL (cached 5 min;
-    `refresh` skips the cache, for a key id the cached set does not know: the tool rotated)."""
+    `refresh` skips the cache, for a key id the cached set does not know: the tool rotated).
+    The URL was typed by an admin: it is fetched under the outbound policy (campus.outbound)."""
     if tool.jwks:
         return tool.jwks
     if not tool.jwks_url:
@@ -179,16 +175,19 @@ def tool_key_set(tool: LtiTool, refresh: bool = False) -> dict[str, Any]:
     if cached and cached[0] > time.monotonic() and not refresh:
         return cached[1]
     try:
-        response = requests.get(tool.jwks_url, timeout=5)
-        response.raise_for_status()
-        key_set = response.json()
-    except (requests.RequestException, ValueError) as error:
+        key_set = outbound.fetch_json("GET", tool.jwks_url, policy)
+    except outbound.OutboundError as error:
+        log.warning("key set of tool %s not read: %s", tool.slug, error)
         raise LtiError("the tool's key set could not be read", 502) from error
+    if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
+        raise LtiError("the tool's key set is not a JWKS", 502)
     _JWKS_CACHE[tool.jwks_url] = (time.monotonic() + 300, key_set)
     return key_set
 
 
-def decode_tool_jwt(tool: LtiTool, token: str, audience: str) -> dict[str, Any]:
+def decode_tool_jwt(
+    tool: LtiTool, token: str, audience: str, policy: OutboundPolicy
+) -> dict[str, Any]:
     """Verify a JWT the tool signed: RS256, a key of the tool's, our audience, not expired."""
     try:
         header = jwt.get_unverified_header(token)
@@ -196,12 +195,19 @@ def decode_tool_jwt(tool: LtiTool, token: str, audience: str) -> dict[str, Any]:
         raise LtiError("malformed JWT") from error
 
     def matching(key_set: dict[str, Any]) -> list[dict[str, Any]]:
-        return [k for k in key_set.get("keys", []) if k.get("kid") == header.get("kid")]
+        keys = key_set.get("keys")
+        kid = header.get("kid")
+        return [k for k in keys if isinstance(k, dict) and k.get("kid") == kid] if kid else []
 
-    candidates = matching(tool_key_set(tool)) or matching(tool_key_set(tool, refresh=True))
+    candidates = matching(tool_key_set(tool, policy)) or matching(
+        tool_key_set(tool, policy, refresh=True)
+    )
     if not candidates:
         raise LtiError("the JWT was not signed with a key of this tool", 401)
-    public_pem = JWK(**candidates[0]).export_to_pem()
+    try:
+        public_pem = JWK(**candidates[0]).export_to_pem()
+    except (JWException, TypeError, ValueError) as error:
+        raise LtiError("the tool's key cannot be used", 401) from error
     try:
         return jwt.decode(
             token,
@@ -434,33 +440,32 @@ def accept_deep_link(token: str, context: PlatformContext, now: datetime) -> Lti
     tool = tool_by_client_id(str(unverified.get("iss", "")))
     if tool is None or not tool.is_enabled:
         raise LtiError("unknown tool", 401)
-    claims = decode_tool_jwt(tool, token, audience=context.issuer)
+    claims = decode_tool_jwt(tool, token, audience=context.issuer, policy=context.outbound)
     lti = "https://purl.imsglobal.org/spec/lti/claim/"
     if claims.get(f"{lti}message_type") != "LtiDeepLinkingResponse":
         raise LtiError("not a deep-linking response")
     if claims.get(f"{lti}deployment_id") != tool.deployment_id:
         raise LtiError("unknown deployment", 401)
-    if not claims.get("nonce"):
-        raise LtiError("nonce is required")
-    consume_once(f"dl-nonce:{tool.client_id}:{claims['nonce']}", now + timedelta(hours=1), now)
+    nonce = payload.text(claims, "nonce", required=True)
+    consume_once(f"dl-nonce:{tool.client_id}:{nonce}", now + timedelta(hours=1), now)
+    data = payload.text(
+        claims, "https://purl.imsglobal.org/spec/lti-dl/claim/data", max_length=4096
+    )
     try:
-        hint = _serializer(context).loads(
-            claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/data", ""), max_age=3600
-        )
+        hint = _serializer(context).loads(data or "", max_age=3600)
     except (BadSignature, SignatureExpired) as error:
         raise LtiError("the response does not answer a request of ours", 401) from error
     user = db.session.get(User, hint.get("user"))
     if user is None or not hint.get("deep_link") or not user.has_role(Role.ADMIN):
         raise LtiError("only an administrator can choose a module's content", 403)
-    items = [
-        i
-        for i in claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/content_items", [])
-        if i.get("type") == "ltiResourceLink"
-    ]
+    content_items = claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/content_items", [])
+    if not isinstance(content_items, list) or not all(isinstance(i, dict) for i in content_items):
+        raise LtiError("content_items must be a list of objects")
+    items = [i for i in content_items if i.get("type") == "ltiResourceLink"]
     if len(items) != 1:
         raise LtiError("pick exactly one link")
     item = items[0]
-    url = item.get("url") or tool.launch_url
+    url = payload.text(item, "url", max_length=2000) or tool.launch_url
     if url and not url.startswith(("https://", "http://")):
         raise LtiError("the link must be a web address")
     module = db.session.get(Module, hint.get("module"))
@@ -475,303 +480,6 @@ def accept_deep_link(token: str, context: PlatformContext, now: datetime) -> Lti
     link.custom = {str(k): str(v) for k, v in custom.items()} if isinstance(custom, dict) else {}
     db.session.flush()
     return link
-
-
-# --- tokens ------------------------------------------------------------------------------------
-
-
-def issue_token(form: dict[str, str], context: PlatformContext, now: datetime) -> dict[str, Any]:
-    """client_credentials grant with a JWT bearer assertion (1EdTech Security Framework)."""
-    if form.get("grant_type") != "client_credentials":
-        raise LtiError("unsupported grant_type")
-    if form.get("client_assertion_type") != ASSERTION_TYPE:
-        raise LtiError("unsupported client_assertion_type")
-    assertion = form.get("client_assertion", "")
-    try:
-        unverified = jwt.decode(assertion, options={"verify_signature": False})
-    except jwt.PyJWTError as error:
-        raise LtiError("malformed client_assertion", 401) from error
-    tool = tool_by_client_id(str(unverified.get("sub", "")))
-    if tool is None or not tool.is_enabled:
-        raise LtiError("unknown client", 401)
-    claims = decode_tool_jwt(tool, assertion, audience=context.token_url)
-    if claims.get("iss") != tool.client_id or claims.get("sub") != tool.client_id:
-        raise LtiError("iss and sub must be the client_id", 401)
-    if not claims.get("jti"):
-        raise LtiError("jti is required", 401)
-    consume_once(
-        f"jti:{tool.client_id}:{claims['jti']}",
-        datetime.fromtimestamp(claims["exp"], UTC) + timedelta(minutes=5),
-        now,
-    )
-    requested = set(form.get("scope", "").split())
-    granted = sorted(requested & SUPPORTED_SCOPES)
-    if not granted:
-        raise LtiError("no supported scope requested")
-    key = active_key(context, now)
-    token = jwt.encode(
-        {
-            "iss": context.issuer,
-            "sub": tool.client_id,
-            "aud": context.token_url,
-            "scope": " ".join(granted),
-            "iat": int(now.timestamp()),
-            "exp": int(now.timestamp()) + TOKEN_SECONDS,
-            "jti": secrets.token_urlsafe(16),
-        },
-        keystore.load(context.keys_dir, key.file_name, context.passphrase),
-        algorithm="RS256",
-        headers={"kid": key.kid},
-    )
-    return {
-        "access_token": token,
-        "token_type": "Bearer",
-        "expires_in": TOKEN_SECONDS,
-        "scope": " ".join(granted),
-    }
-
-
-def authenticate(
-    header: str | None, needed: set[str], context: PlatformContext, now: datetime
-) -> LtiTool:
-    """The tool behind a Bearer token holding one of `needed` scopes (scopes per endpoint)."""
-    if not header or not header.startswith("Bearer "):
-        raise LtiError("a Bearer token is required", 401)
-    token = header.removeprefix("Bearer ").strip()
-    try:
-        kid = jwt.get_unverified_header(token).get("kid")
-    except jwt.PyJWTError as error:
-        raise LtiError("malformed token", 401) from error
-    key = db.session.execute(db.select(LtiKey).where(LtiKey.kid == kid)).scalar_one_or_none()
-    if key is None:
-        raise LtiError("unknown token key", 401)
-    try:
-        claims = jwt.decode(
-            token,
-            key.public_pem,
-            algorithms=["RS256"],
-            audience=context.token_url,
-            issuer=context.issuer,
-        )
-    except jwt.PyJWTError as error:
-        raise LtiError(f"invalid token: {error}", 401) from error
-    if not set(claims.get("scope", "").split()) & needed:
-        raise LtiError("the token lacks the scope for this endpoint", 403)
-    tool = tool_by_client_id(str(claims.get("sub", "")))
-    if tool is None or not tool.is_enabled:
-        raise LtiError("unknown client", 401)
-    return tool
-
-
-# --- AGS ---------------------------------------------------------------------------------------
-
-
-def context_path(context_id: str) -> LearningPath:
-    path = path_services.get_path(context_id)
-    if path is None:
-        raise LtiError("unknown context", 404)
-    return path
-
-
-def _module_for_link(resource_link_id: str | None, tool: LtiTool, context_id: str) -> Module | None:
-    """The module behind a resource link of this tool, in this context (path) only."""
-    if not resource_link_id:
-        return None
-    link = db.session.execute(
-        db.select(LtiResourceLink).where(LtiResourceLink.resource_link_id == resource_link_id)
-    ).scalar_one_or_none()
-    module = db.session.get(Module, link.module_id) if link is not None else None
-    if link is None or link.tool_id != tool.id or module is None or module.path.slug != context_id:
-        raise LtiError("unknown resourceLinkId in this context", 400)
-    return module
-
-
-def line_item_document(item: LtiLineItem, context: PlatformContext) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "id": context.lineitem_url(item.context_id, item.id),
-        "label": item.label,
-        "scoreMaximum": item.score_maximum,
-    }
-    if item.resource_link_id:
-        document["resourceLinkId"] = item.resource_link_id
-    if item.resource_id:
-        document["resourceId"] = item.resource_id
-    if item.tag:
-        document["tag"] = item.tag
-    return document
-
-
-def list_line_items(tool: LtiTool, context_id: str, filters: dict[str, str]) -> list[LtiLineItem]:
-    context_path(context_id)
-    query = db.select(LtiLineItem).where(
-        LtiLineItem.tool_id == tool.id, LtiLineItem.context_id == context_id
-    )
-    for field in ("resource_link_id", "resource_id", "tag"):
-        if filters.get(field):
-            query = query.where(getattr(LtiLineItem, field) == filters[field])
-    return list(db.session.execute(query.order_by(LtiLineItem.id)).scalars())
-
-
-def create_line_item(tool: LtiTool, context_id: str, body: dict[str, Any]) -> LtiLineItem:
-    context_path(context_id)
-    try:
-        maximum = float(body["scoreMaximum"])
-        label = str(body["label"]).strip()
-    except (KeyError, TypeError, ValueError) as error:
-        raise LtiError("label and scoreMaximum are required") from error
-    if maximum <= 0 or not label:
-        raise LtiError("scoreMaximum must be positive and label non-empty")
-    resource_link_id = body.get("resourceLinkId")
-    _module_for_link(resource_link_id, tool, context_id)
-    item = LtiLineItem(
-        tool_id=tool.id,
-        context_id=context_id,
-        resource_link_id=resource_link_id,
-        label=label[:500],
-        score_maximum=maximum,
-        resource_id=str(body.get("resourceId", ""))[:255],
-        tag=str(body.get("tag", ""))[:255],
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(item)
-    except IntegrityError as error:
-        raise LtiError("a line item with this resourceId and tag exists", 409) from error
-    return item
-
-
-def get_line_item(tool: LtiTool, context_id: str, item_id: int) -> LtiLineItem:
-    item = db.session.get(LtiLineItem, item_id)
-    if item is None or item.tool_id != tool.id or item.context_id != context_id:
-        raise LtiError("unknown line item", 404)
-    return item
-
-
-def user_from_sub(sub: str) -> User | None:
-    if not sub.startswith("campus-user-"):
-        return None
-    try:
-        return db.session.get(User, int(sub.removeprefix("campus-user-")))
-    except ValueError:
-        return None
-
-
-def post_score(
-    item: LtiLineItem, body: dict[str, Any], now: datetime
-) -> path_services.CompletionResult | None:
-    """Store the score; a completed, graded score at the module's pass mark completes the module."""
-    user = user_from_sub(str(body.get("userId", "")))
-    path = context_path(item.context_id)
-    enrolled = (
-        user is not None
-        and db.session.execute(
-            db.select(Enrollment.id).where(
-                Enrollment.user_id == user.id, Enrollment.path_id == path.id
-            )
-        ).first()
-    )
-    if user is None or not enrolled:
-        raise LtiError("userId is not a member of this context")
-    activity = body.get("activityProgress")
-    grading = body.get("gradingProgress")
-    valid_activity = {"Initialized", "Started", "InProgress", "Submitted", "Completed"}
-    valid_grading = {"FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"}
-    if activity not in valid_activity or grading not in valid_grading:
-        raise LtiError("activityProgress and gradingProgress are required")
-    try:
-        given = float(body["scoreGiven"]) if body.get("scoreGiven") is not None else None
-        maximum = float(body["scoreMaximum"]) if body.get("scoreMaximum") is not None else None
-        timestamp = datetime.fromisoformat(str(body["timestamp"]).replace("Z", "+00:00"))
-    except (KeyError, TypeError, ValueError) as error:
-        raise LtiError("timestamp is required; scores must be numbers") from error
-    if given is not None and (maximum is None or maximum <= 0 or given < 0):
-        raise LtiError("scoreGiven needs a positive scoreMaximum")
-    db.session.add(
-        LtiScore(
-            line_item_id=item.id,
-            user_id=user.id,
-            score_given=given,
-            score_maximum=maximum,
-            activity_progress=activity,
-            grading_progress=grading,
-            comment=str(body.get("comment", ""))[:5000] or None,
-            timestamp=timestamp,
-        )
-    )
-    db.session.flush()
-    module = _module_for_link(
-        item.resource_link_id, db.session.get(LtiTool, item.tool_id), item.context_id
-    )
-    if module is None or module.is_retired:
-        return None
-    if activity != "Completed" and grading != "FullyGraded":
-        return None
-    pass_mark = float(module.settings.get("pass_mark", 0))
-    percent = 100.0 * given / maximum if given is not None and maximum else None
-    if pass_mark and (percent is None or percent < pass_mark):
-        return None
-    return path_services.complete_module(user, module, CompletionSource.LTI, now, score=percent)
-
-
-def results(item: LtiLineItem, context: PlatformContext) -> list[dict[str, Any]]:
-    latest: dict[int, LtiScore] = {}
-    for score in db.session.execute(
-        db.select(LtiScore)
-        .where(LtiScore.line_item_id == item.id)
-        .order_by(LtiScore.timestamp, LtiScore.id)
-    ).scalars():
-        latest[score.user_id] = score
-    return [
-        {
-            "id": f"{context.lineitem_url(item.context_id, item.id)}/results/{score.user_id}",
-            "scoreOf": context.lineitem_url(item.context_id, item.id),
-            "userId": f"campus-user-{score.user_id}",
-            "resultScore": score.score_given,
-            "resultMaximum": score.score_maximum,
-            "comment": score.comment,
-        }
-        for score in latest.values()
-    ]
-
-
-# --- NRPS --------------------------------------------------------------------------------------
-
-
-def members_page(
-    context_id: str, page: int, limit: int, context: PlatformContext
-) -> tuple[dict[str, Any], str | None]:
-    """A page of the path's members (everyone enrolled); the next page's URL, if any."""
-    from campus.i18n import pick
-
-    path = context_path(context_id)
-    page, limit = max(page, 1), min(max(limit, 1), 100)
-    query = (
-        db.select(User)
-        .join(Enrollment, Enrollment.user_id == User.id)
-        .where(Enrollment.path_id == path.id)
-        .order_by(User.id)
-    )
-    users = list(db.session.execute(query.offset((page - 1) * limit).limit(limit + 1)).scalars())
-    has_next = len(users) > limit
-    members = [
-        {
-            "status": "Active",
-            "user_id": f"campus-user-{u.id}",
-            "name": u.name,
-            "email": u.email,
-            "roles": lis_roles(u),
-        }
-        for u in users[:limit]
-    ]
-    document = {
-        "id": context.memberships_url(context_id),
-        "context": {"id": path.slug, "label": path.slug, "title": pick(path.title)},
-        "members": members,
-    }
-    next_url = (
-        f"{context.memberships_url(context_id)}?page={page + 1}&limit={limit}" if has_next else None
-    )
-    return document, next_url
 
 
 def dumps(document: Any) -> str:

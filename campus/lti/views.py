@@ -27,12 +27,16 @@ from flask_login import login_required
 from campus.auth.models import Role
 from campus.extensions import csrf
 from campus.extensions import db
+from campus.lti import ags
+from campus.lti import payload
 from campus.lti import services
+from campus.lti import tokens
 from campus.lti.forms import ActionForm
 from campus.lti.forms import ToolForm
 from campus.lti.models import LtiTool
 from campus.lti.pages import auto_post
 from campus.paths.models import Module
+from campus.routing import page_number
 from campus.security import require_role
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
@@ -57,15 +61,18 @@ def _json(
     )
 
 
-def _error(error: services.LtiError) -> Response:
+def _error(error: services.LtiError, denied: str = "access_denied") -> Response:
+    """A JSON error body; `denied` names 401/403 (the token endpoint says invalid_client)."""
     db.session.rollback()
-    return _json(
-        {
-            "error": "invalid_request" if error.status == 400 else "access_denied",
-            "error_description": str(error),
-        },
-        status=error.status,
-    )
+    if error.code:
+        code = error.code
+    elif error.status in (401, 403):
+        code = denied
+    elif error.status >= 500:
+        code = "temporarily_unavailable"
+    else:
+        code = "invalid_request"
+    return _json({"error": code, "error_description": str(error)}, status=error.status)
 
 
 @bp.get("/jwks")
@@ -140,15 +147,17 @@ def deep_link_return():
 @csrf.exempt
 def token():
     try:
-        document = services.issue_token(request.form.to_dict(), _context(), _now())
+        document = tokens.issue_token(
+            request.mimetype, request.form.to_dict(flat=False), _context(), _now()
+        )
     except services.LtiError as error:
-        return _error(error)
+        return _error(error, denied="invalid_client")
     db.session.commit()
     return _json(document, headers={"Cache-Control": "no-store"})
 
 
 def _tool(scopes: set[str]) -> LtiTool:
-    return services.authenticate(request.headers.get("Authorization"), scopes, _context(), _now())
+    return tokens.authenticate(request.headers.get("Authorization"), scopes, _context(), _now())
 
 
 LINEITEM_CONTAINER = "application/vnd.ims.lis.v2.lineitemcontainer+json"
@@ -156,13 +165,7 @@ LINEITEM = "application/vnd.ims.lis.v2.lineitem+json"
 
 
 def _body() -> dict[str, Any]:
-    try:
-        body = json.loads(request.get_data(as_text=True) or "{}")
-    except ValueError as error:
-        raise services.LtiError("the body must be JSON") from error
-    if not isinstance(body, dict):
-        raise services.LtiError("the body must be a JSON object")
-    return body
+    return payload.json_object(request.get_data(), request.mimetype)
 
 
 @bp.route("/ags/<context_id>/lineitems", methods=["GET", "POST"])
@@ -172,18 +175,18 @@ def lineitems(context_id: str):
     try:
         if request.method == "POST":
             tool = _tool({services.SCOPE_LINEITEM})
-            item = services.create_line_item(tool, context_id, _body())
+            item = ags.create_line_item(tool, context_id, _body())
             db.session.commit()
-            return _json(services.line_item_document(item, context), 201, LINEITEM)
+            return _json(ags.line_item_document(item, context), 201, LINEITEM)
         tool = _tool({services.SCOPE_LINEITEM, services.SCOPE_LINEITEM_READONLY})
         filters = {
             "resource_link_id": request.args.get("resource_link_id", ""),
             "resource_id": request.args.get("resource_id", ""),
             "tag": request.args.get("tag", ""),
         }
-        items = services.list_line_items(tool, context_id, filters)
+        items = ags.list_line_items(tool, context_id, filters)
         return _json(
-            [services.line_item_document(i, context) for i in items], media_type=LINEITEM_CONTAINER
+            [ags.line_item_document(i, context) for i in items], media_type=LINEITEM_CONTAINER
         )
     except services.LtiError as error:
         return _error(error)
@@ -197,27 +200,18 @@ def lineitem(context_id: str, item_id: int):
         if request.method == "GET":
             tool = _tool({services.SCOPE_LINEITEM, services.SCOPE_LINEITEM_READONLY})
             return _json(
-                services.line_item_document(
-                    services.get_line_item(tool, context_id, item_id), context
-                ),
+                ags.line_item_document(ags.get_line_item(tool, context_id, item_id), context),
                 media_type=LINEITEM,
             )
         tool = _tool({services.SCOPE_LINEITEM})
-        item = services.get_line_item(tool, context_id, item_id)
+        item = ags.get_line_item(tool, context_id, item_id)
         if request.method == "DELETE":
             db.session.delete(item)
             db.session.commit()
             return Response(status=204)
-        body = _body()
-        if "label" in body:
-            item.label = str(body["label"])[:500]
-        if "scoreMaximum" in body:
-            try:
-                item.score_maximum = float(body["scoreMaximum"])
-            except (TypeError, ValueError) as error:
-                raise services.LtiError("scoreMaximum must be a number") from error
+        ags.update_line_item(item, _body())
         db.session.commit()
-        return _json(services.line_item_document(item, context), media_type=LINEITEM)
+        return _json(ags.line_item_document(item, context), media_type=LINEITEM)
     except services.LtiError as error:
         return _error(error)
 
@@ -227,8 +221,8 @@ def lineitem(context_id: str, item_id: int):
 def scores(context_id: str, item_id: int):
     try:
         tool = _tool({services.SCOPE_SCORE})
-        item = services.get_line_item(tool, context_id, item_id)
-        services.post_score(item, _body(), _now())
+        item = ags.get_line_item(tool, context_id, item_id)
+        ags.post_score(item, _body(), _now())
     except services.LtiError as error:
         return _error(error)
     db.session.commit()
@@ -240,11 +234,11 @@ def scores(context_id: str, item_id: int):
 def line_item_results(context_id: str, item_id: int):
     try:
         tool = _tool({services.SCOPE_RESULT})
-        item = services.get_line_item(tool, context_id, item_id)
+        item = ags.get_line_item(tool, context_id, item_id)
     except services.LtiError as error:
         return _error(error)
     return _json(
-        services.results(item, _context()),
+        ags.results(item, _context()),
         media_type="application/vnd.ims.lis.v2.resultcontainer+json",
     )
 
@@ -254,9 +248,9 @@ def line_item_results(context_id: str, item_id: int):
 def memberships(context_id: str):
     try:
         _tool({services.SCOPE_NRPS})
-        document, next_url = services.members_page(
+        document, next_url = ags.members_page(
             context_id,
-            request.args.get("page", 1, type=int),
+            page_number(request.args.get("page")),
             request.args.get("limit", 50, type=int),
             _context(),
         )

@@ -100,28 +100,17 @@ def test_key_rotation_keeps_old_key_published(app: Flask) -> None:
 
 def test_a_rotated_tool_key_is_fetched_again(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A key id missing from the cached key set makes the campus fetch the set once more."""
-    import requests as requests_module
-
     from campus.lti.models import LtiTool as Tool
 
     calls: list[str] = []
     sets = [{"keys": [{"kid": "old"}]}, {"keys": [{"kid": "new"}]}]
 
-    class Answer:
-        def __init__(self, body):  # type: ignore[no-untyped-def]
-            self.body = body
-
-        def raise_for_status(self) -> None:
-            return None
-
-        def json(self):  # type: ignore[no-untyped-def]
-            return self.body
-
-    def fake_get(url, timeout):  # type: ignore[no-untyped-def]
+    def fake_fetch(method, url, policy):  # type: ignore[no-untyped-def]
         calls.append(url)
-        return Answer(sets[min(len(calls), 2) - 1])
+        return sets[min(len(calls), 2) - 1]
 
-    monkeypatch.setattr(requests_module, "get", fake_get)
+    monkeypatch.setattr(services.outbound, "fetch_json", fake_fetch)
+    policy = services.OutboundPolicy()
     services._JWKS_CACHE.clear()
     tool = Tool(
         slug="t",
@@ -133,8 +122,8 @@ def test_a_rotated_tool_key_is_fetched_again(app, monkeypatch) -> None:  # type:
         redirect_uris=[],
         jwks_url="https://t/jwks",
     )
-    assert services.tool_key_set(tool)["keys"][0]["kid"] == "old"
-    assert services.tool_key_set(tool)["keys"][0]["kid"] == "old"  # cached
-    assert services.tool_key_set(tool, refresh=True)["keys"][0]["kid"] == "new"
+    assert services.tool_key_set(tool, policy)["keys"][0]["kid"] == "old"
+    assert services.tool_key_set(tool, policy)["keys"][0]["kid"] == "old"  # cached
+    assert services.tool_key_set(tool, policy, refresh=True)["keys"][0]["kid"] == "new"
     assert calls == ["https://t/jwks", "https://t/jwks"]
     services._JWKS_CACHE.clear()

@@ -1,0 +1,145 @@
+"""LTI Dynamic Registration (the LMS offers it, an admin of ours confirms it).
+
+The addresses come from the admin's browser and from the LMS's own document, so both fetches
+go through `campus.outbound` (no private targets unless allowed, no redirects, small bounded
+answers). Every failure is one `RegistrationFailed`: the page shows one neutral sentence, so
+that it cannot be used to tell closed ports from open ones; the detail goes to the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from campus import outbound
+from campus.extensions import db
+from campus.lti.models import LtiPlatform
+from campus.lti.tool import find_platform
+
+log = logging.getLogger(__name__)
+
+SCOPES = (
+    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+    "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+    "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
+)
+ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")
+
+
+class RegistrationFailed(Exception):
+    """The registration did not happen; the text is detail for the log only."""
+
+
+def dynamic_registration(
+    openid_configuration_url: str,
+    registration_token: str | None,
+    base_url: str,
+    organisation_id: int,
+    name: str,
+    policy: outbound.OutboundPolicy,
+) -> LtiPlatform:
+    """Read the LMS's OpenID configuration, register the campus there, store the platform."""
+    try:
+        return _register(
+            openid_configuration_url,
+            registration_token,
+            base_url,
+            organisation_id,
+            name,
+            policy,
+        )
+    except (outbound.OutboundError, RegistrationFailed) as error:
+        log.warning(
+            "LTI dynamic registration with %s failed: %s",
+            outbound.loggable(openid_configuration_url),
+            error,
+        )
+        raise RegistrationFailed(str(error)) from error
+
+
+def _register(
+    config_url: str,
+    registration_token: str | None,
+    base_url: str,
+    organisation_id: int,
+    name: str,
+    policy: outbound.OutboundPolicy,
+) -> LtiPlatform:
+    config = outbound.fetch_json("GET", config_url, policy)
+    if not isinstance(config, dict):
+        raise RegistrationFailed("the configuration is not a JSON object")
+    issuer = config.get("issuer")
+    if not isinstance(issuer, str) or not issuer or _netloc(config_url) != _netloc(issuer):
+        raise RegistrationFailed("the configuration's issuer does not match its address")
+    if len(issuer) > 500 or not all(
+        isinstance(config.get(k), str)
+        and config[k].startswith(("https://", "http://"))
+        and len(config[k]) <= 2000
+        for k in ENDPOINTS
+    ):
+        raise RegistrationFailed("the configuration is incomplete")
+    headers = {"Authorization": f"Bearer {registration_token}"} if registration_token else {}
+    registered = outbound.fetch_json(
+        "POST",
+        config["registration_endpoint"],
+        policy,
+        json_body=_tool_configuration(base_url),
+        headers=headers,
+    )
+    if not isinstance(registered, dict):
+        raise RegistrationFailed("the registration answer is not a JSON object")
+    client_id = registered.get("client_id")
+    tool_configuration = registered.get("https://purl.imsglobal.org/spec/lti-tool-configuration")
+    deployment = (
+        tool_configuration.get("deployment_id") if isinstance(tool_configuration, dict) else None
+    )
+    client_id = str(client_id).strip() if isinstance(client_id, str | int) else ""
+    deployment = str(deployment).strip() if isinstance(deployment, str | int) else ""
+    if not client_id or len(client_id) > 255 or len(deployment) > 255:
+        raise RegistrationFailed("the platform returned no usable client_id")
+    platform = find_platform(issuer, client_id)
+    if platform is None:
+        platform = LtiPlatform(
+            issuer=issuer, client_id=client_id, organisation_id=organisation_id, deployment_ids=[]
+        )
+        db.session.add(platform)
+    platform.name = name[:200]
+    platform.auth_login_url = config["authorization_endpoint"]
+    platform.auth_token_url = config["token_endpoint"]
+    platform.jwks_url = config["jwks_uri"]
+    if deployment and deployment not in platform.deployment_ids:
+        platform.deployment_ids = [*platform.deployment_ids, deployment]
+    db.session.flush()
+    return platform
+
+
+def _tool_configuration(base_url: str) -> dict[str, Any]:
+    launch = f"{base_url}/lti/tool/launch"
+    return {
+        "application_type": "web",
+        "response_types": ["id_token"],
+        "grant_types": ["implicit", "client_credentials"],
+        "initiate_login_uri": f"{base_url}/lti/tool/login",
+        "redirect_uris": [launch],
+        "client_name": "Campus",
+        "jwks_uri": f"{base_url}/lti/jwks",
+        "token_endpoint_auth_method": "private_key_jwt",
+        "scope": " ".join(SCOPES),
+        "https://purl.imsglobal.org/spec/lti-tool-configuration": {
+            "domain": _netloc(base_url),
+            "target_link_uri": launch,
+            "claims": ["iss", "sub", "name", "email"],
+            "messages": [
+                {"type": "LtiResourceLinkRequest"},
+                {"type": "LtiDeepLinkingRequest", "target_link_uri": launch},
+            ],
+        },
+    }
+
+
+def _netloc(url: str) -> str:
+    try:
+        return urlsplit(url).netloc
+    except ValueError:
+        return ""
