@@ -59,6 +59,18 @@ def default_config(instance_path: Path) -> dict[str, object]:
         "TRUSTED_PROXIES": 0,
         # Sites allowed to show the campus in a frame (LMS origins for the LTI tool).
         "FRAME_ANCESTORS": [],
+        # LTI fetches (Dynamic Registration, key sets, grade passback) may reach private,
+        # loopback and link-local addresses: only for a lab or an LMS on the intranet.
+        "LTI_ALLOW_PRIVATE_ADDRESSES": False,
+        # Outgoing mail (badge-address confirmation). Without MAIL_HOST, messages are written
+        # as .eml files into MAIL_DIR instead of being sent.
+        "MAIL_HOST": None,
+        "MAIL_PORT": 25,
+        "MAIL_USE_TLS": False,
+        "MAIL_USERNAME": None,
+        "MAIL_PASSWORD": None,
+        "MAIL_SENDER": None,  # the From address; ISSUER_EMAIL when unset
+        "MAIL_DIR": str(instance_path / "mail"),
     }
 
 
@@ -98,6 +110,15 @@ def environment_config() -> dict[str, object]:
         config["TRUSTED_PROXIES"] = int(proxies)
     if os.environ.get("CAMPUS_ALLOW_REGISTRATION", "").lower() in {"0", "false", "no"}:
         config["ALLOW_REGISTRATION"] = False
+    if os.environ.get("CAMPUS_LTI_ALLOW_PRIVATE_ADDRESSES", "").lower() in {"1", "true", "yes"}:
+        config["LTI_ALLOW_PRIVATE_ADDRESSES"] = True
+    for name in ("MAIL_HOST", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_SENDER", "MAIL_DIR"):
+        if value := os.environ.get(f"CAMPUS_{name}"):
+            config[name] = value
+    if port := os.environ.get("CAMPUS_MAIL_PORT"):
+        config["MAIL_PORT"] = int(port)
+    if os.environ.get("CAMPUS_MAIL_USE_TLS", "").lower() in {"1", "true", "yes"}:
+        config["MAIL_USE_TLS"] = True
     return config
 
 
@@ -109,7 +130,7 @@ def stored_secret_key(instance_path: Path) -> str:
     key_file = instance_path / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:

@@ -5,7 +5,6 @@ provisions users by (issuer, sub), and passes grades back through an outbox).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -28,35 +27,22 @@ from pylti1p3.tool_config.abstract import ToolConfAbstract
 from werkzeug.security import generate_password_hash
 
 from campus import keystore
-from campus.auth.models import Role
 from campus.auth.models import User
-from campus.auth.services import set_roles
 from campus.extensions import db
 from campus.lti.models import LtiGradeOutbox
 from campus.lti.models import LtiGradeTarget
 from campus.lti.models import LtiIdentity
-from campus.lti.models import LtiLoginToken
 from campus.lti.models import LtiPlatform
 from campus.lti.models import LtiStoreEntry
 from campus.lti.services import LtiError
 from campus.lti.services import PlatformContext
 from campus.lti.services import active_key
+from campus.outbound import GuardedSession
 from campus.paths import services as path_services
-from campus.paths.models import Completion
-from campus.paths.models import Enrollment
 from campus.paths.models import LearningPath
 from campus.paths.models import Module
-from campus.paths.models import PathCompletion
 
 SYNTHETIC_DOMAIN = "lti.invalid"
-LIS = "http://purl.imsglobal.org/vocab/lis/v2"
-TEACHING_ROLES = (
-    "#Instructor",
-    "#Administrator",
-    "#ContentDeveloper",
-    "#Mentor",
-    "#TeachingAssistant",
-)
 MAX_ATTEMPTS = 8
 
 
@@ -186,7 +172,11 @@ def is_synthetic(user: User) -> bool:
 
 
 def user_for_launch(platform: LtiPlatform, launch: dict[str, Any], now: datetime) -> User:
-    """The account for (platform, sub): created on first launch, never matched by e-mail."""
+    """The account for (platform, sub): created on first launch, never matched by e-mail.
+
+    Course roles in the launch grant nothing on the campus: an LMS instructor is an instructor
+    of that course only, and any registered LMS can claim any role.
+    """
     sub = str(launch.get("sub") or "")
     if not sub:
         raise ToolError("the launch has no user (sub)")
@@ -194,8 +184,6 @@ def user_for_launch(platform: LtiPlatform, launch: dict[str, Any], now: datetime
         db.select(LtiIdentity).where(LtiIdentity.platform_id == platform.id, LtiIdentity.sub == sub)
     ).scalar_one_or_none()
     email = (launch.get("email") or "").strip().lower() or None
-    roles = launch.get("https://purl.imsglobal.org/spec/lti/claim/roles") or []
-    teaching = any(str(role).endswith(TEACHING_ROLES) for role in roles)
     if identity is not None:
         user = db.session.get(User, identity.user_id)
         assert user is not None
@@ -203,8 +191,6 @@ def user_for_launch(platform: LtiPlatform, launch: dict[str, Any], now: datetime
             identity.email = email
             if is_synthetic(user):
                 user.badge_email = email
-        if teaching and Role.REVIEWER not in user.roles:
-            set_roles(user, user.roles | {Role.REVIEWER})
         return user
     user = User(
         email=f"lti-{uuid.uuid4().hex}@{SYNTHETIC_DOMAIN}",
@@ -215,8 +201,6 @@ def user_for_launch(platform: LtiPlatform, launch: dict[str, Any], now: datetime
     )
     db.session.add(user)
     db.session.flush()
-    if teaching:
-        set_roles(user, {Role.REVIEWER})
     db.session.add(
         LtiIdentity(platform_id=platform.id, sub=sub, user_id=user.id, email=email, created_at=now)
     )
@@ -266,91 +250,6 @@ def remember_grade_target(
     target.ags = ags
     target.updated_at = now
     db.session.flush()
-
-
-# --- one-time continuation tokens ----------------------------------------------------------------
-
-
-def create_login_token(user: User, target_url: str, now: datetime) -> str:
-    token = secrets.token_urlsafe(32)
-    db.session.add(
-        LtiLoginToken(
-            token_hash=hashlib.sha256(token.encode()).hexdigest(),
-            user_id=user.id,
-            target_url=target_url,
-            expires_at=now + timedelta(minutes=5),
-        )
-    )
-    db.session.flush()
-    return token
-
-
-def use_login_token(token: str, now: datetime) -> tuple[User, str]:
-    entry = db.session.get(LtiLoginToken, hashlib.sha256(token.encode()).hexdigest())
-    expires = (
-        entry.expires_at
-        if entry and entry.expires_at.tzinfo
-        else (entry.expires_at.replace(tzinfo=UTC) if entry else None)
-    )
-    if entry is None or entry.used_at is not None or expires is None or expires < now:
-        raise ToolError(
-            "this link has expired or was used already; launch again from your LMS", 410
-        )
-    entry.used_at = now
-    user = db.session.get(User, entry.user_id)
-    assert user is not None
-    return user, entry.target_url
-
-
-# --- linking to an existing account ------------------------------------------------------------
-
-
-def link_identity(provisional: User, account: User, now: datetime) -> int:
-    """Move the LMS identity to `account` (whose login was just checked) and carry progress over."""
-    if provisional.id == account.id:
-        return 0
-    if not is_synthetic(provisional):
-        raise ToolError("only an account created by an LMS launch can be linked", 409)
-    moved = 0
-    for identity in db.session.execute(
-        db.select(LtiIdentity).where(LtiIdentity.user_id == provisional.id)
-    ).scalars():
-        identity.user_id = account.id
-    for target in db.session.execute(
-        db.select(LtiGradeTarget).where(LtiGradeTarget.user_id == provisional.id)
-    ).scalars():
-        target.user_id = account.id
-    for enrollment in db.session.execute(
-        db.select(Enrollment).where(Enrollment.user_id == provisional.id)
-    ).scalars():
-        if path_services.find_enrollment(account, enrollment.path) is None:
-            db.session.add(
-                Enrollment(
-                    user_id=account.id,
-                    path_id=enrollment.path_id,
-                    enrolled_at=enrollment.enrolled_at,
-                )
-            )
-    for completion in db.session.execute(
-        db.select(Completion).where(Completion.user_id == provisional.id)
-    ).scalars():
-        module = db.session.get(Module, completion.module_id)
-        assert module is not None
-        result = path_services.complete_module(
-            account,
-            module,
-            path_services.CompletionSource(completion.source),
-            completion.completed_at,
-            score=completion.score,
-        )
-        moved += int(result.created)
-    for done in db.session.execute(
-        db.select(PathCompletion).where(PathCompletion.user_id == provisional.id)
-    ).scalars():
-        db.session.delete(done)
-    provisional.is_active_account = False
-    db.session.flush()
-    return moved
 
 
 # --- grade passback ------------------------------------------------------------------------------
@@ -415,7 +314,9 @@ def deliver(
         registration = conf.find_registration_by_params(platform.issuer, platform.client_id)
         if registration is None:
             raise ToolError("the platform is disabled")
-        connector = OneShotConnector(registration, requests_session=session or requests.Session())
+        # The LMS's token and AGS URLs: fetched under the outbound policy (campus.outbound).
+        http = session or GuardedSession(context.outbound)
+        connector = OneShotConnector(registration, requests_session=http)
         ags = AssignmentsGradesService(connector, target.ags)
         grade = (
             Grade()
@@ -502,93 +403,3 @@ def picker_items(search: str, language: str) -> list[PickerItem]:
                 if not search or search in e.title.lower() or search in e.path_title.lower()
             ]
     return items
-
-
-# --- LTI Dynamic Registration (the LMS offers it; an admin of ours starts it) -------------------
-
-
-def dynamic_registration(
-    openid_configuration_url: str,
-    registration_token: str | None,
-    base_url: str,
-    organisation_id: int,
-    name: str,
-    session: requests.Session | None = None,
-) -> LtiPlatform:
-    """Read the LMS's OpenID configuration, register the campus there, store the platform."""
-    http = session or requests.Session()
-    try:
-        response = http.get(openid_configuration_url, timeout=10)
-        response.raise_for_status()
-        config = response.json()
-    except (requests.RequestException, ValueError) as error:
-        raise ToolError("the platform's configuration could not be read", 502) from error
-    issuer = str(config.get("issuer", ""))
-    if not issuer or urlsplit_netloc(openid_configuration_url) != urlsplit_netloc(issuer):
-        raise ToolError("the configuration's issuer does not match its address")
-    needed = ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")
-    if not all(str(config.get(k, "")).startswith(("https://", "http://")) for k in needed):
-        raise ToolError("the platform's configuration is incomplete")
-    launch = f"{base_url}/lti/tool/launch"
-    registration = {
-        "application_type": "web",
-        "response_types": ["id_token"],
-        "grant_types": ["implicit", "client_credentials"],
-        "initiate_login_uri": f"{base_url}/lti/tool/login",
-        "redirect_uris": [launch],
-        "client_name": "Campus",
-        "jwks_uri": f"{base_url}/lti/jwks",
-        "token_endpoint_auth_method": "private_key_jwt",
-        "scope": " ".join(
-            [
-                "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
-                "https://purl.imsglobal.org/spec/lti-ags/scope/score",
-                "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
-            ]
-        ),
-        "https://purl.imsglobal.org/spec/lti-tool-configuration": {
-            "domain": urlsplit_netloc(base_url),
-            "target_link_uri": launch,
-            "claims": ["iss", "sub", "name", "email"],
-            "messages": [
-                {"type": "LtiResourceLinkRequest"},
-                {"type": "LtiDeepLinkingRequest", "target_link_uri": launch},
-            ],
-        },
-    }
-    headers = {"Authorization": f"Bearer {registration_token}"} if registration_token else {}
-    try:
-        answer = http.post(
-            config["registration_endpoint"], json=registration, headers=headers, timeout=10
-        )
-        answer.raise_for_status()
-        registered = answer.json()
-    except (requests.RequestException, ValueError) as error:
-        raise ToolError("the platform refused the registration", 502) from error
-    client_id = str(registered.get("client_id", ""))
-    tool_configuration = (
-        registered.get("https://purl.imsglobal.org/spec/lti-tool-configuration") or {}
-    )
-    deployment = str(tool_configuration.get("deployment_id", ""))
-    if not client_id:
-        raise ToolError("the platform returned no client_id", 502)
-    platform = find_platform(issuer, client_id)
-    if platform is None:
-        platform = LtiPlatform(
-            issuer=issuer, client_id=client_id, organisation_id=organisation_id, deployment_ids=[]
-        )
-        db.session.add(platform)
-    platform.name = name
-    platform.auth_login_url = config["authorization_endpoint"]
-    platform.auth_token_url = config["token_endpoint"]
-    platform.jwks_url = config["jwks_uri"]
-    if deployment and deployment not in platform.deployment_ids:
-        platform.deployment_ids = [*platform.deployment_ids, deployment]
-    db.session.flush()
-    return platform
-
-
-def urlsplit_netloc(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).netloc

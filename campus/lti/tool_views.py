@@ -1,5 +1,5 @@
-"""The campus as an LTI 1.3 tool: LMS login and launch, deep-linking picker, one-time
-continuation, account linking, and the admin pages for platforms and grade delivery."""
+"""The campus as an LTI 1.3 tool: LMS login and launch, deep-linking picker, and the admin pages
+for platforms and grade delivery (continuation, linking and badge address: identity_views)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,7 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_login import login_required
-from flask_login import login_user
 from pylti1p3.contrib.flask import FlaskCookieService
 from pylti1p3.contrib.flask import FlaskMessageLaunch
 from pylti1p3.contrib.flask import FlaskOIDCLogin
@@ -32,12 +30,16 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException
 
 from campus.auth import services as account_services
+from campus.auth.login import sign_in
 from campus.auth.models import Organisation
 from campus.auth.models import Role
 from campus.extensions import csrf
 from campus.extensions import db
 from campus.i18n import current_language
 from campus.i18n import pick
+from campus.lti import identity
+from campus.lti import identity_views
+from campus.lti import registration
 from campus.lti import tool
 from campus.lti.forms import ActionForm
 from campus.lti.models import LtiGradeOutbox
@@ -47,11 +49,15 @@ from campus.lti.services import LtiError
 from campus.lti.services import PlatformContext
 from campus.lti.services import consume_once
 from campus.lti.services import enrol_for_launch
+from campus.outbound import GuardedSession
+from campus.outbound import OutboundPolicy
+from campus.routing import parse_id
 from campus.security import require_role
 from campus.signals import module_completed
 from campus.signals import path_completed
 
 bp = Blueprint("lti_tool", __name__, url_prefix="/lti/tool")
+bp.register_blueprint(identity_views.bp)
 
 
 def _now() -> datetime:
@@ -94,6 +100,8 @@ def _message_launch(flask_request, conf, storage) -> FlaskMessageLaunch:  # type
         launch_data_storage=storage,
         session_service=FlaskSessionService(flask_request),
         cookie_service=FlaskCookieService(flask_request),
+        # pylti1p3 fetches the LMS's key set URL with this session: the outbound policy applies.
+        requests_session=GuardedSession(OutboundPolicy.from_config(current_app.config)),
     )
 
 
@@ -132,14 +140,14 @@ def launch():
     except tool.ToolError as error:
         return _refused(str(error), error.status)
     tool.remember_grade_target(platform, user, tool.target_key(path, module), data, now)
-    login_user(user)
+    sign_in(user)
     session["lti_embed"] = True
     target_url = (
         url_for("paths.module", path_slug=path.slug, module_slug=module.slug)
         if module
         else url_for("paths.path_detail", slug=path.slug)
     )
-    token = tool.create_login_token(user, target_url, now)
+    token = identity.create_login_token(user, target_url, now)
     db.session.commit()
     presentation = data.get("https://purl.imsglobal.org/spec/lti/claim/launch_presentation") or {}
     return render_template(
@@ -195,76 +203,6 @@ def deep_link():
     ]["deep_link_return_url"]
     db.session.commit()
     return auto_post(return_url, {"JWT": jwt_value}, _("Returning to your course…"), _("Continue"))
-
-
-@bp.get("/continue/<token>")
-def continue_in_window(token: str):
-    """Fallback when the LMS iframe cannot keep cookies: a one-time link opened in a new window."""
-    try:
-        user, target = tool.use_login_token(token, _now())
-    except tool.ToolError as error:
-        return _refused(str(error), error.status)
-    login_user(user)
-    session["lti_embed"] = False
-    db.session.commit()
-    return redirect(target)
-
-
-@bp.route("/link", methods=["GET", "POST"])
-@login_required
-def link_account():
-    """Join an LMS-made account to an existing campus account: needs that account's login."""
-    if not tool.is_synthetic(current_user):
-        flash(_("Your account is already a campus account."), "info")
-        return redirect(url_for("paths.dashboard"))
-    form = ActionForm()
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
-        account = account_services.authenticate(
-            request.form.get("email", ""), request.form.get("password", "")
-        )
-        if account is None:
-            flash(_("The e-mail address or password is not correct."), "error")
-            return render_template("lti/link.html", form=form), 401
-        provisional = current_user._get_current_object()
-        moved = tool.link_identity(provisional, account, _now())
-        db.session.commit()
-        login_user(account)
-        flash(_("Linked. %(count)d completion(s) were carried over.", count=moved), "success")
-        return redirect(url_for("paths.dashboard"))
-    return render_template("lti/link.html", form=form)
-
-
-@bp.route("/claim", methods=["GET", "POST"])
-@login_required
-def claim_badges():
-    """An LMS that sent no e-mail: the learner gives the address their badges should go to."""
-    form = ActionForm()
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
-        email = request.form.get("email", "").strip().lower()
-        if "@" not in email or len(email) > 254:
-            flash(_("Give a valid e-mail address."), "error")
-            return render_template("lti/claim.html", form=form), 400
-        from campus.badges import services as badge_services
-
-        current_user.badge_email = email
-        reissued = badge_services.reissue_to_current_email(
-            current_user, badge_services.IssuingContext.from_config(current_app.config), _now()
-        )
-        db.session.commit()
-        flash(
-            _(
-                "Your badges now go to %(email)s (%(count)d re-issued).",
-                email=email,
-                count=reissued,
-            ),
-            "success",
-        )
-        return redirect(url_for("badges.backpack"))
-    return render_template("lti/claim.html", form=form)
 
 
 # --- grade passback: queued with the completion, sent after the request commits ----------------
@@ -323,7 +261,7 @@ def platforms():
                 "organisation_id",
             )
         }
-        organisation = db.session.get(Organisation, int(fields["organisation_id"] or 0))
+        organisation = db.session.get(Organisation, parse_id(fields["organisation_id"]) or 0)
         urls_ok = all(
             fields[k].startswith(("https://", "http://"))
             for k in ("issuer", "auth_login_url", "auth_token_url", "jwks_url")
@@ -411,18 +349,34 @@ def dynamic_register():
         )
     if not form.validate_on_submit():
         abort(400)
-    organisation = db.session.get(Organisation, request.form.get("organisation_id", type=int) or 0)
+    organisation = db.session.get(Organisation, parse_id(request.form.get("organisation_id")) or 0)
     if organisation is None:
         abort(400)
     try:
-        platform = tool.dynamic_registration(
+        platform = registration.dynamic_registration(
             config_url,
             request.form.get("registration_token") or None,
             current_app.config["BASE_URL"],
             organisation.id,
             request.form.get("name") or "LMS",
+            OutboundPolicy.from_config(current_app.config),
         )
-    except tool.ToolError as error:
-        return _refused(str(error), error.status)
+    except registration.RegistrationFailed:
+        # One sentence for every failure: the page must not tell closed ports from open ones.
+        db.session.rollback()
+        flash(
+            _(
+                "The registration could not be completed with this platform. "
+                "Check the address and try again."
+            ),
+            "error",
+        )
+        return render_template(
+            "lti/register.html",
+            form=form,
+            config_url=config_url,
+            token=request.form.get("registration_token", ""),
+            organisations=account_services.list_organisations(),
+        ), 502
     db.session.commit()
     return render_template("lti/registered.html", platform=platform)

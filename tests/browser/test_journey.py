@@ -78,7 +78,7 @@ def test_learner_enrols_and_works_through_a_path(live_server: str, page) -> None
         ("admin@omnia.fi", "/badges/admin/revoke"),
         ("admin@omnia.fi", "/lti/tools"),
         ("admin@omnia.fi", "/lti/tool/platforms"),
-        ("learner@omnia.fi", "/lti/tool/claim"),
+        ("learner@omnia.fi", "/lti/tool/identities"),
     ],
 )
 def test_pages_have_no_wcag_violations(live_server: str, page, who, path) -> None:  # type: ignore[no-untyped-def]

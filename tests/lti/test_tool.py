@@ -9,7 +9,8 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from html import unescape
+from email import message_from_bytes
+from email.policy import default
 from pathlib import Path
 
 import jwt
@@ -122,7 +123,7 @@ def test_launch_provisions_by_issuer_and_sub_and_opens_the_module(world: World) 
     browser = requests.Session()
     landing = launch(world, browser)
     assert landing.status_code == 200, landing.text[:800]
-    assert "Tiina Teacher" in landing.text and "/lti/tool/continue/" in landing.text
+    assert "Tiina Teacher" in landing.text and 'action="/lti/tool/continue"' in landing.text
     module_page = browser.get(f"{world.campus}/paths/basics/welcome")
     assert module_page.status_code == 200 and "embed-note" in module_page.text
     with world.app.app_context():
@@ -160,11 +161,14 @@ def test_completion_is_passed_back_and_survives_an_lms_outage(world: World) -> N
 
 def test_continue_in_a_new_window_with_a_one_time_link(world: World) -> None:
     landing = launch(world, requests.Session())
-    link = unescape(re.search(r'href="([^"]*/lti/tool/continue/[^"]+)"', landing.text)[1])
+    # The landing page's form posts the token into a new window, from the campus's own page.
+    fields = {"token": re.search(r'name="token" value="([^"]+)"', landing.text)[1]}
+    action, own_page = f"{world.campus}/lti/tool/continue", {"Origin": world.campus}
     fresh = requests.Session()  # the new window has none of the iframe's cookies
-    opened = fresh.get(f"{world.campus}{link}")
+    opened = fresh.post(action, data=fields, headers=own_page)
     assert opened.status_code == 200 and opened.url.endswith("/paths/basics/welcome")
-    assert requests.Session().get(f"{world.campus}{link}").status_code == 410  # used once only
+    again = requests.Session().post(action, data=fields, headers=own_page)
+    assert again.status_code == 410  # used once only
 
 
 def test_deep_linking_picker_returns_a_link_to_the_lms(world: World) -> None:
@@ -239,12 +243,22 @@ def test_linking_needs_the_existing_accounts_login(world: World) -> None:
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)[1]
     wrong = browser.post(
         f"{world.campus}/lti/tool/link",
-        data={"csrf_token": token, "email": "existing@school.fi", "password": "wrong"},
+        data={
+            "csrf_token": token,
+            "confirm": "yes",
+            "email": "existing@school.fi",
+            "password": "wrong",
+        },
     )
     assert wrong.status_code == 401
     linked = browser.post(
         f"{world.campus}/lti/tool/link",
-        data={"csrf_token": token, "email": "existing@school.fi", "password": PASSWORD},
+        data={
+            "csrf_token": token,
+            "confirm": "yes",
+            "email": "existing@school.fi",
+            "password": PASSWORD,
+        },
     )
     assert linked.status_code == 200
     with world.app.app_context():
@@ -299,6 +313,15 @@ def test_badges_go_to_the_launch_email_or_are_claimed(world: World) -> None:
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)[1]
     browser.post(
         f"{world.campus}/lti/tool/claim", data={"csrf_token": token, "email": "Me@Home.fi"}
+    )
+    # Nothing changes until the link sent to the address is followed and confirmed.
+    [message] = Path(world.app.config["MAIL_DIR"]).glob("*.eml")
+    body = message_from_bytes(message.read_bytes(), policy=default).get_content()
+    link = re.search(r"^http\S+/lti/tool/claim/confirm/(\S+)$", body, re.M)
+    confirm = browser.get(link[0]).text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', confirm)[1]
+    browser.post(
+        f"{world.campus}/lti/tool/claim/confirm", data={"csrf_token": token, "token": link[1]}
     )
     with world.app.app_context():
         held = db.session.execute(
