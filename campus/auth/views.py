@@ -4,26 +4,24 @@ from __future__ import annotations
 
 from datetime import UTC
 from datetime import datetime
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import abort
 from flask import current_app
 from flask import flash
-from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
-from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
 from flask_login import logout_user
 
 from campus.auth import login as login_service
+from campus.auth import pages
 from campus.auth import registration
 from campus.auth import services
 from campus.auth.forms import ChangePasswordForm
@@ -60,17 +58,6 @@ def _address() -> str:
     return request.remote_addr or "unknown"
 
 
-def _wait(throttled: login_service.LoginThrottled) -> str:
-    """How long to wait, in the user's language ("2 minutes")."""
-    return format_timedelta(timedelta(seconds=throttled.retry_after), threshold=1)
-
-
-def _too_many(body: str, throttled: login_service.LoginThrottled):
-    response = make_response(body, 429)
-    response.headers["Retry-After"] = str(throttled.retry_after)
-    return response
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -83,14 +70,10 @@ def login():
                 form.email.data, form.password.data, _address(), _now(), device_cookie
             )
         except login_service.LoginThrottled as throttled:
-            flash(
-                _(
-                    "Too many failed attempts. Please wait %(wait)s and try again.",
-                    wait=_wait(throttled),
-                ),
-                "error",
+            pages.flash_throttled(throttled.retry_after)
+            return pages.too_many(
+                render_template("auth/login.html", form=form), throttled.retry_after
             )
-            return _too_many(render_template("auth/login.html", form=form), throttled)
         db.session.commit()  # also a failure, so that it counts
         if user is None:
             flash(_("The e-mail address or password is not correct."), "error")
@@ -138,11 +121,13 @@ def register():
             flash(
                 _(
                     "Too many registrations from your network. Please wait %(wait)s and try again.",
-                    wait=_wait(throttled),
+                    wait=pages.wait_text(throttled.retry_after),
                 ),
                 "error",
             )
-            return _too_many(render_template("auth/register.html", form=form), throttled)
+            return pages.too_many(
+                render_template("auth/register.html", form=form), throttled.retry_after
+            )
         except services.AccountError as error:
             flash(str(error), "error")
             return render_template("auth/register.html", form=form), 400
@@ -177,14 +162,10 @@ def account():
                 request.cookies.get(login_service.DEVICE_COOKIE),
             )
         except login_service.LoginThrottled as throttled:
-            flash(
-                _(
-                    "Too many failed attempts. Please wait %(wait)s and try again.",
-                    wait=_wait(throttled),
-                ),
-                "error",
+            pages.flash_throttled(throttled.retry_after)
+            return pages.too_many(
+                render_template("auth/account.html", **forms), throttled.retry_after
             )
-            return _too_many(render_template("auth/account.html", **forms), throttled)
         if checked is None:
             db.session.commit()  # keep the failure record
             flash(_("The current password is not correct."), "error")

@@ -26,6 +26,7 @@ from flask_login import login_required
 
 from campus import mail
 from campus.auth import login
+from campus.auth import pages
 from campus.badges.services import IssuingContext
 from campus.extensions import csrf
 from campus.extensions import db
@@ -124,15 +125,9 @@ def link_account():
             device_cookie,
         )
     except login.LoginThrottled as throttled:
-        flash(
-            _(
-                "Too many failed attempts. Wait %(seconds)d seconds and try again.",
-                seconds=throttled.retry_after,
-            ),
-            "error",
-        )
-        page, status = _link_page(form, 429)
-        return page, status, {"Retry-After": str(throttled.retry_after)}
+        pages.flash_throttled(throttled.retry_after)
+        page, _status = _link_page(form, 429)
+        return pages.too_many(page, throttled.retry_after)
     if account is None:
         db.session.commit()  # keep the failure for the throttle
         flash(_("The e-mail address or password is not correct."), "error")
