@@ -64,6 +64,7 @@ bench: setup
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/badges.py
 	$(BIN)/python bench/lti.py
+	$(BIN)/python bench/security.py
 
 clean:
 	rm -rf $(VENV) $(VALIDATOR) instance *.egg-info

@@ -4,8 +4,9 @@ A bare Flask "hello" (bench/hello.py) and the campus run side by side under guni
 same settings, and wrk drives them in interleaved rounds, so the machine's drift hits both alike.
 Reported per scenario: the median rate as a share of the hello ceiling of the same round, and
 the p95 latency. Scenarios: the anonymous catalogue; a logged-in dashboard (session load,
-`Cache-Control: no-store`); and an attacker hammering one account's password, which the throttle
-must answer with a cheap 429 instead of a password hash.
+`Cache-Control: no-store`); a login with the right password (one scrypt check: the cost an
+unthrottled guess would have); and an attacker hammering one account's password, which the
+throttle must answer with a cheap 429 instead of a password hash.
 
 Usage: `.venv/bin/python bench/security.py [--seconds 5] [--rounds 3]` (needs `wrk`:
 `apt-get install wrk`).
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PASSWORD = "bench password 123"
 EMAIL = "bench@campus.example"
+SECOND_EMAIL = "second@campus.example"
 
 LUA_REPORT = """
 done = function(summary, latency, requests)
@@ -111,6 +113,9 @@ def prepare_campus(tmp: Path) -> dict[str, str]:
         "    user, _ = services.ensure_demo_account()\n"
         f"    user.email = {EMAIL!r}\n"
         f"    user.password_hash = services.hash_password({PASSWORD!r})\n"
+        "    second = services.new_user(\n"
+        f"        {SECOND_EMAIL!r}, 'Second', user.password_hash, user.organisation, 'fi'\n"
+        "    )\n"
         "    db.session.commit()\n"
     )
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True)
@@ -160,6 +165,10 @@ def main() -> None:
             hammer = tmp / "hammer.lua"
             body = f"email={EMAIL}&password=wrong-guess&csrf_token={attacker_token}"
             hammer.write_text(LUA_POST.format(body=body.replace("+", "%2B")) + LUA_REPORT)
+            visitor, visitor_token = csrf_session(base)
+            right = tmp / "right.lua"
+            body = f"email={SECOND_EMAIL}&password={PASSWORD}&csrf_token={visitor_token}"
+            right.write_text(LUA_POST.format(body=body.replace(" ", "+")) + LUA_REPORT)
             scenarios = {
                 "bare Flask hello (ceiling)": (hello, report, None),
                 "catalogue, anonymous": (base + "/", report, None),
@@ -167,6 +176,11 @@ def main() -> None:
                     base + "/dashboard",
                     report,
                     cookie_header(member),
+                ),
+                "log in, right password (scrypt check)": (
+                    base + "/auth/login",
+                    right,
+                    cookie_header(visitor),
                 ),
                 "password guessing one account (429)": (
                     base + "/auth/login",
