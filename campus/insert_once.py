@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import Any
 from typing import TypeVar
 
+from sqlalchemy import Index
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm.attributes import set_committed_value
@@ -41,3 +43,9 @@ def insert_once(model: type[Model], **values: Any) -> Model | None:
         for key, value in values.items():
             set_committed_value(row, key, value)
     return row
+
+
+def one_waiting(name: str, *columns: str) -> Index:
+    """A partial unique index: one row per `columns` may wait for review (status 'submitted')."""
+    waiting = text("status = 'submitted'")
+    return Index(name, *columns, unique=True, sqlite_where=waiting, postgresql_where=waiting)

@@ -8,11 +8,9 @@ from typing import Any
 
 from sqlalchemy import JSON
 from sqlalchemy import ForeignKey
-from sqlalchemy import Index
 from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy import Text
-from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -20,6 +18,7 @@ from sqlalchemy.orm import relationship
 from campus.auth.models import User
 from campus.auth.models import utcnow
 from campus.extensions import db
+from campus.insert_once import one_waiting
 
 Texts = dict[str, str]
 
@@ -128,16 +127,7 @@ class BadgeApplication(db.Model):
     """Evidence a learner submits for a review badge; a reviewer accepts or returns it."""
 
     # One application at a time waits for review: the database refuses a concurrent twin.
-    __table_args__ = (
-        Index(
-            "uq_badge_application_waiting",
-            "user_id",
-            "badge_class_id",
-            unique=True,
-            sqlite_where=text("status = 'submitted'"),
-            postgresql_where=text("status = 'submitted'"),
-        ),
-    )
+    __table_args__ = (one_waiting("uq_badge_application_waiting", "user_id", "badge_class_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)

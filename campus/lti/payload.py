@@ -15,8 +15,6 @@ from typing import Any
 
 from campus.lti.errors import LtiError
 
-_MISSING = object()
-
 
 def json_object(data: bytes, media_type: str) -> dict[str, Any]:
     """The request body as a JSON object (`application/json` or any `+json` type)."""
@@ -33,14 +31,20 @@ def json_object(data: bytes, media_type: str) -> dict[str, Any]:
     return body
 
 
+def _given(body: Mapping[str, Any], key: str, required: bool) -> Any:
+    """The value, or None when absent or null (refused when `required`)."""
+    value = body.get(key)
+    if value is None and required:
+        raise LtiError(f"{key} is required")
+    return value
+
+
 def number(
     body: Mapping[str, Any], key: str, *, required: bool = False, positive: bool = False
 ) -> float | None:
     """A finite JSON number (not a string, not a boolean), ≥ 0, or > 0 when `positive`."""
-    value = body.get(key, _MISSING)
-    if value is _MISSING or value is None:
-        if required:
-            raise LtiError(f"{key} is required")
+    value = _given(body, key, required)
+    if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise LtiError(f"{key} must be a number")
@@ -62,10 +66,8 @@ def text(
     choices: frozenset[str] | None = None,
 ) -> str | None:
     """A JSON string of at most `max_length` characters (one of `choices`, if given)."""
-    value = body.get(key, _MISSING)
-    if value is _MISSING or value is None:
-        if required:
-            raise LtiError(f"{key} is required")
+    value = _given(body, key, required)
+    if value is None:
         return None
     if not isinstance(value, str):
         raise LtiError(f"{key} must be a string")

@@ -332,6 +332,16 @@ def retry_outbox():
     return redirect(url_for(".platforms"))
 
 
+def _register_page(form: ActionForm, config_url: str, token: str) -> str:
+    return render_template(
+        "lti/register.html",
+        form=form,
+        config_url=config_url,
+        token=token,
+        organisations=account_services.list_organisations(),
+    )
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @login_required
 def dynamic_register():
@@ -340,13 +350,7 @@ def dynamic_register():
     form = ActionForm()
     config_url = request.values.get("openid_configuration", "")
     if request.method == "GET":
-        return render_template(
-            "lti/register.html",
-            form=form,
-            config_url=config_url,
-            token=request.args.get("registration_token", ""),
-            organisations=account_services.list_organisations(),
-        )
+        return _register_page(form, config_url, request.args.get("registration_token", ""))
     if not form.validate_on_submit():
         abort(400)
     organisation = db.session.get(Organisation, parse_id(request.form.get("organisation_id")) or 0)
@@ -371,12 +375,6 @@ def dynamic_register():
             ),
             "error",
         )
-        return render_template(
-            "lti/register.html",
-            form=form,
-            config_url=config_url,
-            token=request.form.get("registration_token", ""),
-            organisations=account_services.list_organisations(),
-        ), 502
+        return _register_page(form, config_url, request.form.get("registration_token", "")), 502
     db.session.commit()
     return render_template("lti/registered.html", platform=platform)

@@ -8,11 +8,9 @@ from typing import Any
 
 from sqlalchemy import JSON
 from sqlalchemy import ForeignKey
-from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
-from sqlalchemy import text
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -20,6 +18,7 @@ from sqlalchemy.orm import relationship
 from campus.auth.models import User
 from campus.auth.models import utcnow
 from campus.extensions import db
+from campus.insert_once import one_waiting
 
 # Multilingual text as {"fi": …, "en": …, "sv": …}.
 Texts = dict[str, str]
@@ -194,16 +193,7 @@ class ReflectionAnswer(db.Model):
 
 class EvidenceSubmission(db.Model):
     # One submission at a time waits for review: the database refuses a concurrent twin.
-    __table_args__ = (
-        Index(
-            "uq_evidence_submission_waiting",
-            "user_id",
-            "module_id",
-            unique=True,
-            sqlite_where=text("status = 'submitted'"),
-            postgresql_where=text("status = 'submitted'"),
-        ),
-    )
+    __table_args__ = (one_waiting("uq_evidence_submission_waiting", "user_id", "module_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
