@@ -63,6 +63,21 @@ def init_app(app: Flask) -> None:
     def proxy_check() -> None:
         warn_untrusted_proxy(app, request.headers.get("X-Forwarded-For"))
 
+    @app.before_request
+    def refuse_nul_bytes() -> None:
+        if has_nul_byte():
+            abort(400)
+
+
+def has_nul_byte() -> bool:
+    """A NUL in the path, query or form: PostgreSQL cannot store it (a 500), no person types it."""
+    if "\x00" in request.path:
+        return True
+    values = [value for _key, value in request.args.items(multi=True)]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += [value for _key, value in request.form.items(multi=True)]
+    return any("\x00" in value for value in values)
+
 
 def require_role(*roles: object) -> None:
     """403 unless the logged-in user holds one of `roles` (admins hold every role)."""

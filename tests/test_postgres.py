@@ -198,3 +198,31 @@ def test_badges_on_postgres(pg_app: Flask) -> None:
         badge_services.revoke(assertion, "Test", now())
         db.session.commit()
         assert not verify.verify_text(assertion.jws, urls, now()).valid
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "data"),
+    [
+        ("POST", "/auth/login", {"email": "a\x00@example.org", "password": "x"}),
+        ("GET", "/lti/tool/login?iss=%00&login_hint=x&target_link_uri=x", None),
+        ("GET", "/paths/a%00b", None),
+        (
+            "POST",
+            "/lti/token",
+            {
+                "grant_type": "client_credentials",
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                # an unsigned JWT whose sub holds a NUL
+                "client_assertion": "eyJhbGciOiJub25lIn0.eyJzdWIiOiJcdTAwMDAifQ.",
+                "scope": "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+            },
+        ),
+    ],
+)
+def test_nul_bytes_are_refused_not_a_500_on_postgres(
+    pg_app: Flask, method: str, url: str, data: dict[str, str] | None
+) -> None:
+    """PostgreSQL cannot store or compare NUL in text (psycopg DataError): a 4xx, never a 500."""
+    pg_app.config["WTF_CSRF_ENABLED"] = False
+    response = pg_app.test_client().open(url, method=method, data=data)
+    assert 400 <= response.status_code < 500, (url, response.status_code)

@@ -55,8 +55,8 @@ CLAIM_MAX_AGE = 3600  # seconds
 
 
 def _origin_of(url: str) -> tuple[str, str, int] | None:
-    parts = urlsplit(url)
     try:
+        parts = urlsplit(url)
         port = parts.port
     except ValueError:
         return None

@@ -73,6 +73,8 @@ def text(
         raise LtiError(f"{key} must be a string")
     if len(value) > max_length:
         raise LtiError(f"{key} is longer than {max_length} characters")
+    if "\x00" in value:
+        raise LtiError(f"{key} must not contain NUL characters")
     if required and not value.strip():
         raise LtiError(f"{key} must not be empty")
     if choices is not None and value not in choices:

@@ -244,6 +244,8 @@ def get_tool(slug: str) -> LtiTool | None:
 
 
 def tool_by_client_id(client_id: str) -> LtiTool | None:
+    if "\x00" in client_id:  # from an unverified JWT; PostgreSQL cannot even compare it
+        return None
     return db.session.execute(
         db.select(LtiTool).where(LtiTool.client_id == client_id)
     ).scalar_one_or_none()

@@ -43,6 +43,13 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 
 
+def english_browser() -> requests.Session:
+    """A browser that prefers English, so assertions can read the English source strings."""
+    browser = requests.Session()
+    browser.headers["Accept-Language"] = "en"
+    return browser
+
+
 def csrf(page: str) -> str:
     return CSRF.search(page)[1]
 
@@ -56,7 +63,7 @@ def logged_in(world: World, browser: requests.Session) -> bool:
 
 
 def log_in(world: World, email: str) -> requests.Session:
-    browser = requests.Session()
+    browser = english_browser()
     page = browser.get(f"{world.campus}/auth/login").text
     answer = browser.post(
         f"{world.campus}/auth/login",
@@ -96,6 +103,7 @@ def user_id(world: World, email: str) -> int:
         (None, "cross-site", False),
         (None, "none", False),  # typed or pasted into the address bar
         (None, None, False),
+        ("https://[::1", None, False),  # not a URL at all
     ],
 )
 def test_only_the_campus_own_pages_may_post_a_continuation(
@@ -106,9 +114,9 @@ def test_only_the_campus_own_pages_may_post_a_continuation(
 
 def test_a_forwarded_continuation_link_logs_nobody_in(world: World) -> None:
     """The attacker launches from an LMS and sends the victim his one-time token."""
-    token = continuation_token(launch(world, requests.Session(), user="mallory").text)
+    token = continuation_token(launch(world, english_browser(), user="mallory").text)
     url = f"{world.campus}/lti/tool/continue"
-    victim = requests.Session()
+    victim = english_browser()
     for attempt in (
         lambda: victim.get(f"{url}/{token}"),  # the link as it used to be
         lambda: victim.get(url, params={"token": token}),
@@ -122,11 +130,11 @@ def test_a_forwarded_continuation_link_logs_nobody_in(world: World) -> None:
         assert not logged_in(world, victim)
     # Refusals do not spend the token: the launch's own page can still use it, once.
     own_page = {"Origin": world.campus}
-    opened = requests.Session().post(url, data={"token": token}, headers=own_page)
+    opened = english_browser().post(url, data={"token": token}, headers=own_page)
     assert opened.status_code == 200 and opened.url.endswith("/paths/basics/welcome")
-    assert requests.Session().post(url, data={"token": token}, headers=own_page).status_code == 410
-    no_origin_but_same_site = requests.Session()
-    token = continuation_token(launch(world, requests.Session(), user="mallory").text)
+    assert english_browser().post(url, data={"token": token}, headers=own_page).status_code == 410
+    no_origin_but_same_site = english_browser()
+    token = continuation_token(launch(world, english_browser(), user="mallory").text)
     answer = no_origin_but_same_site.post(
         url, data={"token": token}, headers={"Sec-Fetch-Site": "same-origin"}
     )
@@ -142,7 +150,7 @@ def _link(world: World, browser: requests.Session, **fields: str) -> requests.Re
 
 
 def test_the_link_page_shows_the_lms_identity_and_needs_a_confirmation(world: World) -> None:
-    browser = requests.Session()
+    browser = english_browser()
     launch(world, browser)
     page = browser.get(f"{world.campus}/lti/tool/link")
     assert page.status_code == 200
@@ -160,7 +168,7 @@ def test_the_link_page_shows_the_lms_identity_and_needs_a_confirmation(world: Wo
 
 
 def test_linking_goes_through_the_login_throttle(world: World) -> None:
-    browser = requests.Session()
+    browser = english_browser()
     launch(world, browser)
     assert _link(world, browser, password="wrong", confirm="yes").status_code == 401
     with world.app.app_context():
@@ -178,12 +186,12 @@ def test_linking_goes_through_the_login_throttle(world: World) -> None:
 
 
 def test_a_removed_identity_gets_a_fresh_account_at_its_next_launch(world: World) -> None:
-    browser = requests.Session()
+    browser = english_browser()
     launch(world, browser)
     provisional = user_for(world, "lms-user-1")
     assert _link(world, browser, password=PASSWORD, confirm="yes").status_code == 200
     existing = user_id(world, "existing@school.fi")
-    launch(world, requests.Session())  # a result target of the linked identity
+    launch(world, english_browser())  # a result target of the linked identity
     owner = log_in(world, "existing@school.fi")
     page = owner.get(f"{world.campus}/auth/account").text
     assert "/lti/tool/identities" in page
@@ -191,7 +199,7 @@ def test_a_removed_identity_gets_a_fresh_account_at_its_next_launch(world: World
     assert "Test LMS" in listing and "lms-user-1" in listing and "teacher@school.fi" in listing
     remove = re.search(r'action="(/lti/tool/identities/\d+/remove)"', listing)[1]
     # Another account cannot remove it, nor can the owner remove it without the form's token.
-    stranger = requests.Session()
+    stranger = english_browser()
     launch(world, stranger, user="lms-user-2")
     stranger_page = stranger.get(f"{world.campus}/lti/tool/identities").text
     assert "lms-user-1" not in stranger_page and "/remove" not in stranger_page
@@ -215,7 +223,7 @@ def test_a_removed_identity_gets_a_fresh_account_at_its_next_launch(world: World
             ).scalar()
             == 0
         )  # results no longer go to that LMS
-    again = requests.Session()
+    again = english_browser()
     launch(world, again)
     fresh = user_for(world, "lms-user-1")
     assert fresh not in (existing, provisional)
@@ -275,7 +283,7 @@ def follow(browser: requests.Session, link: str) -> requests.Response:
 
 def _without_lms_email(world: World, sub: str) -> tuple[requests.Session, int]:
     world.lms_app.settings["email"] = ""
-    browser = requests.Session()
+    browser = english_browser()
     launch(world, browser, user=sub)
     learner = user_for(world, sub)
     with world.app.app_context():
@@ -305,7 +313,7 @@ def test_only_lms_made_accounts_without_an_lms_email_may_claim(world: World) -> 
     campus_account = log_in(world, "existing@school.fi")
     assert campus_account.get(f"{world.campus}/lti/tool/claim").status_code == 403
     assert claim(world, campus_account, "thief@evil.test").status_code == 403
-    with_email = requests.Session()
+    with_email = english_browser()
     launch(world, with_email)  # this LMS sends teacher@school.fi
     assert with_email.get(f"{world.campus}/lti/tool/claim").status_code == 403
     assert claim(world, with_email, "thief@evil.test").status_code == 403
@@ -323,7 +331,7 @@ def test_a_claimed_address_counts_only_once_its_link_is_followed(world: World) -
     with world.app.app_context():
         assert db.session.get(User, learner).badge_email is None
     # Not logged in, or logged in as someone else: refused, nothing changes.
-    assert requests.Session().get(link).status_code == 401
+    assert english_browser().get(link).status_code == 401
     other, _other_id = _without_lms_email(world, "lms-user-3")
     assert follow(other, link).status_code == 403
     token = link.rsplit("/", 1)[1]
@@ -363,7 +371,7 @@ def test_six_claims_of_one_address_reissue_once(world: World) -> None:
 def test_a_course_instructor_gets_no_campus_role(world: World) -> None:
     roles = {"https://purl.imsglobal.org/spec/lti/claim/roles": [f"{LIS}Instructor"]}
     for _ in range(2):  # the first launch makes the account, the second finds it
-        browser = requests.Session()
+        browser = english_browser()
         action, fields = tool_tests.start(world, browser, user="lms-teacher")
         answer = browser.post(action, data=tool_tests._resign(world, fields, **roles))
         assert answer.status_code == 200, answer.text[:300]
