@@ -38,6 +38,7 @@ from campus.lti.models import LtiGradeTarget
 from campus.lti.models import LtiIdentity
 from campus.lti.models import LtiLoginToken
 from campus.lti.models import LtiPlatform
+from campus.lti.models import LtiStoreEntry
 from campus.lti.services import LtiError
 from campus.lti.tool import is_synthetic
 from campus.paths import services as path_services
@@ -283,12 +284,36 @@ def apply_claim(
     return badge_services.reissue_to_current_email(user, context, now)
 
 
-def claim_message(name: str, address: str, link: str) -> tuple[str, str]:
-    """Subject and plain-text body, in the current request's language."""
+CLAIM_MAILS_PER_HOUR = 3
+
+
+def claim_mail_allowed(user: User, now: datetime) -> bool:
+    """Count one confirmation mail for `user`, or False past the hourly bound.
+
+    Without a bound an LMS-made account could make the campus mail any address at will.
+    """
+    key = f"claim-mails:{user.id}"
+    entry = db.session.get(LtiStoreEntry, key) or LtiStoreEntry(key=key, value={"sent": []})
+    since = now - timedelta(hours=1)
+    sent = [stamp for stamp in entry.value.get("sent", []) if datetime.fromisoformat(stamp) > since]
+    if len(sent) >= CLAIM_MAILS_PER_HOUR:
+        return False
+    entry.value = {"sent": [*sent, now.isoformat()]}
+    entry.expires_at = now + timedelta(hours=1)
+    db.session.add(entry)
+    return True
+
+
+def claim_message(address: str, link: str) -> tuple[str, str]:
+    """Subject and plain-text body, in the current request's language.
+
+    Nothing in it comes from the LMS or the learner except the address: the campus must not
+    carry someone else's words to an inbox.
+    """
     subject = _("Confirm the address for your campus badges")
     body = "\n\n".join(
         [
-            _("Hello %(name)s,", name=name),
+            _("Hello,"),
             _(
                 "someone asked the campus to make your badges out to %(address)s. "
                 "If that was you, open this link in the browser where you use the campus "

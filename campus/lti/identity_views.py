@@ -199,15 +199,22 @@ def claim_badges():
     except LtiError as error:
         flash(str(error), "error")
         return render_template("lti/claim.html", form=form), error.status
+    if not identity.claim_mail_allowed(current_user, _now()):
+        flash(
+            _("You asked for several links within the hour. Please wait an hour and try again."),
+            "error",
+        )
+        return pages.too_many(render_template("lti/claim.html", form=form), 3600)
     token = identity.claim_token(current_app.config["SECRET_KEY"], current_user, address)
     link = current_app.config["BASE_URL"] + url_for(".confirm_claim", token=token)
-    subject, body = identity.claim_message(current_user.name, address, link)
+    subject, body = identity.claim_message(address, link)
     try:
         saved = mail.send(mail.MailSettings.from_config(current_app.config), address, subject, body)
     except mail.MailError:
         current_app.logger.exception("the badge-address confirmation could not be sent")
         flash(_("The message could not be sent. Please try again later."), "error")
         return render_template("lti/claim.html", form=form), 503
+    db.session.commit()  # the mail was counted
     return render_template("lti/claim_sent.html", address=address, saved=saved is not None)
 
 
