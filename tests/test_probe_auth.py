@@ -186,9 +186,29 @@ def test_backoff_grows_and_ends(app_ctx, make_user) -> None:
     assert login_service.throttle_wait(EMAIL, "203.0.113.9", later) == 2  # 1 s, 2 s, 4 s …
     for _ in range(20):
         login_service.record_failure(EMAIL, "203.0.113.9", later)
-    assert login_service.throttle_wait(EMAIL, "192.0.2.1", later) == 15 * 60  # at most 15 min
-    user = login_service.check_password(EMAIL, PASSWORD, "192.0.2.1", later + timedelta(minutes=15))
+    assert login_service.throttle_wait(EMAIL, "203.0.113.9", later) == 15 * 60  # at most 15 min
+    user = login_service.check_password(
+        EMAIL, PASSWORD, "203.0.113.9", later + timedelta(minutes=15)
+    )
     assert user is not None and user.email == EMAIL
+
+
+def test_a_guesser_elsewhere_does_not_lock_the_owner_out_of_a_new_browser(
+    app_ctx, make_user
+) -> None:
+    """Unknown browsers back off per address; only a guessing storm from everywhere slows all."""
+    make_user()
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    for _ in range(30):
+        login_service.record_failure(EMAIL, "203.0.113.9", now)
+    assert login_service.throttle_wait(EMAIL, "203.0.113.9", now) > 0
+    owner = login_service.check_password(EMAIL, PASSWORD, "192.0.2.1", now)
+    assert owner is not None  # a new browser at another address: no device cookie needed
+    # The owner's success does not wipe the guesser's backoff.
+    assert login_service.throttle_wait(EMAIL, "203.0.113.9", now) > 0
+    for index in range(30):  # many addresses: the account-wide bound (50) is reached
+        login_service.record_failure(EMAIL, f"198.51.100.{index}", now)
+    assert login_service.throttle_wait(EMAIL, "192.0.2.1", now) > 0
 
 
 def test_device_cookie_lets_the_owner_in_during_an_attack(app: Flask, make_user) -> None:
@@ -207,7 +227,7 @@ def test_device_cookie_lets_the_owner_in_during_an_attack(app: Flask, make_user)
     for _ in range(8):
         _login(attacker, password="guess")
     assert _login(attacker).status_code == 429  # the account is under attack …
-    assert _login(_client(app, "192.0.2.50")).status_code == 429  # … for unknown browsers
+    assert _login(_client(app, "192.0.2.50")).status_code == 302  # … not elsewhere
     assert _login(owner).status_code == 302  # but its owner's usual browser gets in
 
 

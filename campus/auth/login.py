@@ -38,6 +38,9 @@ from campus.extensions import db
 THROTTLE_WINDOW = timedelta(minutes=15)
 # Failures of one account before each further attempt has to wait (1 s, 2 s, 4 s … 15 min).
 FREE_FAILURES_PER_ACCOUNT = 5
+# Unknown browsers back off per (account, address); across all addresses an account gets many
+# more free failures, so that a guesser elsewhere cannot lock its owner out of a new browser.
+FREE_FAILURES_PER_ACCOUNT_EVERYWHERE = 50
 MAX_ACCOUNT_DELAY = timedelta(minutes=15)
 # One address may be many people behind a NAT or an unconfigured proxy: a much higher bound.
 MAX_FAILURES_PER_ADDRESS = 500
@@ -68,29 +71,46 @@ def _account(email: str) -> str:
     return normalise_email(email)[:254]
 
 
+def _backoff(failures: int, last: datetime | None, free: int, now: datetime) -> timedelta:
+    """1 s, 2 s, 4 s … up to MAX_ACCOUNT_DELAY after the last failure, once `free` are spent."""
+    if failures < free or last is None:
+        return timedelta(0)
+    exponent = min(failures - free, 20)
+    return _aware(last) + min(timedelta(seconds=2**exponent), MAX_ACCOUNT_DELAY) - now
+
+
+def _failures(*conditions: object) -> tuple[int, datetime | None]:
+    count, last = db.session.execute(
+        db.select(db.func.count(), db.func.max(LoginFailure.failed_at)).where(*conditions)
+    ).one()
+    return count, last
+
+
 def throttle_wait(email: str, address: str, now: datetime, device: str | None = None) -> int:
     """Seconds until `email` may try again from `address` (0: now).
 
     With a `device` (a valid device cookie for this account) only that browser's own failures
-    count; without one, the failures of all unknown browsers and the per-address bound do.
+    count. Without one: the failures of unknown browsers from this address, a much higher
+    bound for unknown browsers everywhere, and the per-address bound.
     """
-    since = now - THROTTLE_WINDOW
-    same_source = LoginFailure.device == device if device else LoginFailure.device.is_(None)
-    failures, last = db.session.execute(
-        db.select(db.func.count(), db.func.max(LoginFailure.failed_at)).where(
-            LoginFailure.email == _account(email), LoginFailure.failed_at >= since, same_source
-        )
-    ).one()
-    wait = timedelta(0)
-    if failures >= FREE_FAILURES_PER_ACCOUNT and last is not None:
-        exponent = min(failures - FREE_FAILURES_PER_ACCOUNT, 20)
-        delay = min(timedelta(seconds=2**exponent), MAX_ACCOUNT_DELAY)
-        wait = max(wait, _aware(last) + delay - now)
+    recent = (
+        LoginFailure.email == _account(email),
+        LoginFailure.failed_at >= now - THROTTLE_WINDOW,
+    )
     if device:
-        return _seconds(wait)
+        own = _failures(*recent, LoginFailure.device == device)
+        return _seconds(_backoff(*own, FREE_FAILURES_PER_ACCOUNT, now))
+    unknown = (*recent, LoginFailure.device.is_(None))
+    here = _failures(*unknown, LoginFailure.remote_addr == address[:64])
+    everywhere = _failures(*unknown)
+    wait = max(
+        _backoff(*here, FREE_FAILURES_PER_ACCOUNT, now),
+        _backoff(*everywhere, FREE_FAILURES_PER_ACCOUNT_EVERYWHERE, now),
+    )
     count, oldest = db.session.execute(
         db.select(db.func.count(), db.func.min(LoginFailure.failed_at)).where(
-            LoginFailure.remote_addr == address[:64], LoginFailure.failed_at >= since
+            LoginFailure.remote_addr == address[:64],
+            LoginFailure.failed_at >= now - THROTTLE_WINDOW,
         )
     ).one()
     if count >= MAX_FAILURES_PER_ADDRESS and oldest is not None:
@@ -107,11 +127,15 @@ def record_failure(email: str, address: str, now: datetime, device: str | None =
     )
 
 
-def clear_failures(email: str, device: str | None = None) -> None:
+def clear_failures(email: str, address: str, device: str | None = None) -> None:
     """Forget the failures of the source that just succeeded (not an attacker's elsewhere)."""
-    same_source = LoginFailure.device == device if device else LoginFailure.device.is_(None)
+    same_source = (
+        (LoginFailure.device == device,)
+        if device
+        else (LoginFailure.device.is_(None), LoginFailure.remote_addr == address[:64])
+    )
     db.session.execute(
-        db.delete(LoginFailure).where(LoginFailure.email == _account(email), same_source)
+        db.delete(LoginFailure).where(LoginFailure.email == _account(email), *same_source)
     )
 
 
@@ -132,7 +156,7 @@ def check_password(
     if user is None:
         record_failure(email, address, now, device)
         return None
-    clear_failures(email, device)
+    clear_failures(email, address, device)
     return user
 
 
