@@ -115,7 +115,17 @@ def use_login_token(token: str, now: datetime) -> tuple[User, str]:
         raise LtiError(
             _("This link has expired or was used already. Launch again from your course."), 410
         )
-    entry.used_at = now
+    # Spent in one statement: of two concurrent posts of the same token only one gets a row.
+    spent = db.session.execute(
+        db.update(LtiLoginToken)
+        .where(LtiLoginToken.token_hash == entry.token_hash, LtiLoginToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:
+        raise LtiError(
+            _("This link has expired or was used already. Launch again from your course."), 410
+        )
     return user, entry.target_url
 
 

@@ -29,9 +29,11 @@ from campus.badges.services import IssuingContext
 from campus.badges.services import award
 from campus.badges.services import get_badge
 from campus.extensions import db
+from campus.lti.errors import LtiError
 from campus.lti.identity import is_own_origin
 from campus.lti.models import LtiGradeTarget
 from campus.lti.models import LtiIdentity
+from campus.lti.models import LtiLoginToken
 from tests.conftest import PASSWORD
 from tests.lti import test_tool as tool_tests
 
@@ -454,3 +456,34 @@ def test_mail_goes_through_an_smtp_server(tmp_path: Path) -> None:
     assert message["Subject"] == "Vahvista" and message.get_content().strip() == "Linkki å"
     with pytest.raises(mail.MailError):  # the server is gone now
         mail.send(_settings(tmp_path, "127.0.0.1", port), "me@home.fi", "x", "y")
+
+
+def test_a_continuation_token_is_spent_once_even_when_read_twice(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two posts that both read the token before either spends it: only one logs in."""
+    from campus.lti import identity as identity_service
+
+    token = continuation_token(launch(world, english_browser(), user="lms-race").text)
+    now = datetime.now(UTC)
+    with world.app.app_context():
+        key = identity_service._token_hash(token)
+        row = db.session.get(LtiLoginToken, key)
+        stale = LtiLoginToken(  # what the second request read before the first one wrote
+            token_hash=key,
+            user_id=row.user_id,
+            target_url=row.target_url,
+            expires_at=row.expires_at,
+            used_at=None,
+        )
+        db.session.expunge(row)
+        assert identity_service.use_login_token(token, now)[0] is not None
+        real_get = db.session.get
+        monkeypatch.setattr(
+            db.session,
+            "get",
+            lambda model, ident: stale if model is LtiLoginToken else real_get(model, ident),
+        )
+        with pytest.raises(LtiError) as refused:
+            identity_service.use_login_token(token, now)
+        assert refused.value.status == 410
