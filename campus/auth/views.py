@@ -54,36 +54,25 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _address() -> str:
-    return request.remote_addr or "unknown"
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("paths.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        device_cookie = request.cookies.get(login_service.DEVICE_COOKIE)
         try:
-            user = login_service.check_password(
-                form.email.data, form.password.data, _address(), _now(), device_cookie
-            )
+            user = pages.check_password(form.email.data, form.password.data, _now())
         except login_service.LoginThrottled as throttled:
             pages.flash_throttled(throttled.retry_after)
             return pages.too_many(
                 render_template("auth/login.html", form=form), throttled.retry_after
             )
-        db.session.commit()  # also a failure, so that it counts
         if user is None:
             flash(_("The e-mail address or password is not correct."), "error")
             return render_template("auth/login.html", form=form), 401
+        db.session.commit()  # the cleared failures
         login_service.sign_in(user)
-        response = redirect(safe_next(request.args.get("next")))
-        login_service.set_device_cookie(
-            response, login_service.device_cookie_after_login(device_cookie, user.email)
-        )
-        return response
+        return pages.remember_browser(redirect(safe_next(request.args.get("next"))), user.email)
     return render_template("auth/login.html", form=form)
 
 
@@ -114,7 +103,7 @@ def register():
                 form.password.data,
                 organisation,
                 current_language(),
-                _address(),
+                pages.request_address(),
                 _now(),
             )
         except registration.RegistrationThrottled as throttled:
@@ -154,20 +143,13 @@ def account():
     forms = {"password_form": password_form, "language_form": language_form}
     if password_form.submit.data and password_form.validate_on_submit():
         try:
-            checked = login_service.check_password(
-                user.email,
-                password_form.current_password.data,
-                _address(),
-                _now(),
-                request.cookies.get(login_service.DEVICE_COOKIE),
-            )
+            checked = pages.check_password(user.email, password_form.current_password.data, _now())
         except login_service.LoginThrottled as throttled:
             pages.flash_throttled(throttled.retry_after)
             return pages.too_many(
                 render_template("auth/account.html", **forms), throttled.retry_after
             )
         if checked is None:
-            db.session.commit()  # keep the failure record
             flash(_("The current password is not correct."), "error")
             return render_template("auth/account.html", **forms), 400
         try:

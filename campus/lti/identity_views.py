@@ -115,21 +115,15 @@ def link_account():
     if request.form.get("confirm") != "yes":
         flash(_("Confirm that this LMS identity is yours before linking it."), "error")
         return _link_page(form, 400)
-    device_cookie = request.cookies.get(login.DEVICE_COOKIE)
     try:
-        account = login.check_password(
-            request.form.get("email", ""),
-            request.form.get("password", ""),
-            request.remote_addr or "unknown",
-            _now(),
-            device_cookie,
+        account = pages.check_password(
+            request.form.get("email", ""), request.form.get("password", ""), _now()
         )
     except login.LoginThrottled as throttled:
         pages.flash_throttled(throttled.retry_after)
         page, _status = _link_page(form, 429)
         return pages.too_many(page, throttled.retry_after)
     if account is None:
-        db.session.commit()  # keep the failure for the throttle
         flash(_("The e-mail address or password is not correct."), "error")
         return _link_page(form, 401)
     try:
@@ -139,9 +133,7 @@ def link_account():
     db.session.commit()
     login.sign_in(account)
     flash(_("Linked. %(count)d completion(s) were carried over.", count=moved), "success")
-    response = redirect(url_for("paths.dashboard"))
-    login.set_device_cookie(response, login.device_cookie_after_login(device_cookie, account.email))
-    return response
+    return pages.remember_browser(redirect(url_for("paths.dashboard")), account.email)
 
 
 @bp.get("/identities")
