@@ -49,3 +49,15 @@ def page_number(value: object) -> int:
 def init_app(app: Flask) -> None:
     """Before any blueprint: rules bind their converters when they are added."""
     app.url_map.converters["int"] = IdConverter
+
+
+def external_url(endpoint: str, **values: object) -> str:
+    """An absolute address of one of our routes, on the configured BASE_URL.
+
+    BASE_URL, not the request's Host header: addresses that leave the campus (badges, LTI
+    messages, mails) must not follow whatever host a client or proxy sent.
+    """
+    from flask import current_app
+    from flask import url_for
+
+    return str(current_app.config["BASE_URL"]).rstrip("/") + url_for(endpoint, **values)
