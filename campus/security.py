@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from flask import Flask
@@ -18,33 +19,48 @@ from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "img-src 'self' https: data:",
-        # Theme colours and progress widths are set in style attributes; no inline scripts.
-        "style-src 'self' 'unsafe-inline'",
-        "script-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'self'",
-        # LTI modules may show their tool in an iframe (never scripts of ours from elsewhere).
-        "frame-src 'self' https:",
-    ]
-)
+def content_security_policy(
+    frame_ancestors: Iterable[str] = (), form_targets: Iterable[str] = ()
+) -> str:
+    """The one Content-Security-Policy of the campus.
+
+    `frame_ancestors`: the LMSs that may frame our pages (CAMPUS_FRAME_ANCESTORS);
+    `form_targets`: other sites one page may post a form to (an LTI auto-post page).
+    """
+    ancestors = " ".join(["'self'", *frame_ancestors])
+    form_action = " ".join(["'self'", *form_targets])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "img-src 'self' https: data:",
+            # Theme colours and progress widths are set in style attributes; no inline scripts.
+            "style-src 'self' 'unsafe-inline'",
+            "script-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            f"form-action {form_action}",
+            f"frame-ancestors {ancestors}",
+            # LTI modules may show their tool in an iframe (never scripts of ours from elsewhere).
+            "frame-src 'self' https:",
+        ]
+    )
+
+
+def policy_for_request(form_targets: Iterable[str] = ()) -> str:
+    """The policy for this app's configured framing, letting this page post to `form_targets`."""
+    from flask import current_app
+
+    return content_security_policy(current_app.config.get("FRAME_ANCESTORS") or (), form_targets)
 
 
 def policy_with_form_target(origin: str) -> str:
-    """The same policy, letting one page post a form to `origin` (the LTI launch)."""
-    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", f"form-action 'self' {origin}")
+    """Kept for callers that post one form elsewhere (the LTI launch): see policy_for_request."""
+    return policy_for_request([origin])
 
 
 def init_app(app: Flask) -> None:
-    ancestors = " ".join(app.config.get("FRAME_ANCESTORS") or [])
-    policy = CONTENT_SECURITY_POLICY
-    if ancestors:
-        policy = policy.replace("frame-ancestors 'self'", f"frame-ancestors 'self' {ancestors}")
+    ancestors = app.config.get("FRAME_ANCESTORS") or []
+    policy = content_security_policy(ancestors)
 
     @app.after_request
     def security_headers(response: Response) -> Response:
