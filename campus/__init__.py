@@ -44,6 +44,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from campus import security
     from campus import templating
 
+    from campus import outbox
+
+    outbox.init_app(app)
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)
@@ -72,7 +75,8 @@ def _init_extensions(app: Flask) -> None:
 
     from campus.auth import models as auth_models  # noqa: F401  (registers user_loader)
     from campus.badges import models as badges_models  # noqa: F401
-    from campus.badges.services import connect_signals
+    from campus import sqlite  # noqa: F401  (savepoints that do not commit)
+    from campus.badges.followups import connect_signals
     from campus.lti import models as lti_models  # noqa: F401
     from campus.paths import models as paths_models  # noqa: F401
 

@@ -61,16 +61,12 @@ def create_admin(email: str, name: str, organisation_slug: str, password: str) -
 @with_appcontext
 def set_password(email: str, password: str) -> None:
     """Set a user's password (ends their sessions)."""
-    import secrets
-
     user = services.find_user_by_email(email)
     if user is None:
         raise click.ClickException(f"no user {email}")
     try:
-        services.check_password_strength(password)
+        services.change_password(user, password)
     except services.AccountError as error:
         raise click.ClickException(str(error)) from error
-    user.password_hash = services.hash_password(password)
-    user.session_token = secrets.token_urlsafe(32)
     db.session.commit()
     click.echo("Password set.")

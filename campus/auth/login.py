@@ -24,12 +24,16 @@ from datetime import timedelta
 from flask import Response
 from flask import current_app
 from flask import session
+from flask_login import current_user
 from flask_login import login_user
+from flask_login import logout_user
 from itsdangerous import BadData
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.local import LocalProxy
 
 from campus.auth.models import LoginFailure
+from campus.auth.models import LoginSession
+from campus.auth.models import login_token_hash
 from campus.auth.models import User
 from campus.auth.services import authenticate
 from campus.auth.services import normalise_email
@@ -168,9 +172,46 @@ def sign_in(user: User) -> None:
     """
     if isinstance(user, LocalProxy):
         user = user._get_current_object()  # type: ignore[assignment]
+    previous = current_user._get_current_object() if current_user.is_authenticated else None
+    if previous is not None and previous.login_token:
+        _end_login(previous.login_token)  # this browser's earlier login (e.g. another launch)
     for key in ("csrf_token", "locale", "lti_embed"):
         session.pop(key, None)
+    token = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(token_hash=login_token_hash(token), user_id=user.id))
+    _forget_old_logins(user)
+    db.session.flush()
+    user.login_token = token
     login_user(user)
+
+
+def sign_out() -> None:
+    """End this login on the server too: a copy of the cookie is worth nothing afterwards."""
+    if current_user.is_authenticated and current_user.login_token:
+        _end_login(current_user.login_token)
+    logout_user()
+    session.pop("csrf_token", None)
+
+
+def end_all_logins(user: User) -> None:
+    """Every browser of `user` has to log in again (a password change or reset)."""
+    db.session.execute(db.delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
+def _end_login(token: str) -> None:
+    db.session.execute(
+        db.delete(LoginSession).where(LoginSession.token_hash == login_token_hash(token))
+    )
+
+
+def _forget_old_logins(user: User) -> None:
+    """Logins older than LOGIN_MAX_AGE end (and their rows go): bounded rows per person."""
+    oldest = datetime.now(UTC) - current_app.config.get("LOGIN_MAX_AGE", timedelta(days=90))
+    db.session.execute(
+        db.delete(LoginSession).where(
+            LoginSession.user_id == user.id, LoginSession.created_at < oldest
+        )
+    )
 
 
 def _device_serializer() -> URLSafeTimedSerializer:

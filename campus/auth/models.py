@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
-import secrets
+import hashlib
 from datetime import UTC
 from datetime import datetime
+from datetime import timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey
@@ -65,10 +66,6 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(8))
     # Where badges go when the login e-mail is not a real address (accounts made by an LMS launch).
     badge_email: Mapped[str | None] = mapped_column(String(254))
-    # Flask-Login's id; rotated on password change so that other sessions end.
-    session_token: Mapped[str] = mapped_column(
-        String(64), unique=True, default=lambda: secrets.token_urlsafe(32)
-    )
     is_active_account: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -77,8 +74,14 @@ class User(UserMixin, db.Model):
         cascade="all, delete-orphan", lazy="selectin", order_by=UserRole.role
     )
 
+    # The token of the login this request belongs to (set by sign_in and by the user loader):
+    # Flask-Login keeps it in the session cookie, the server keeps its hash in LoginSession.
+    login_token = None  # not a column
+
     def get_id(self) -> str:
-        return self.session_token
+        if not self.login_token:
+            raise RuntimeError("sign in through campus.auth.login.sign_in")
+        return self.login_token
 
     @property
     def is_active(self) -> bool:
@@ -119,8 +122,36 @@ class RegistrationAttempt(db.Model):
     attempted_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class LoginSession(db.Model):
+    """One login (one browser): its cookie holds a random token, the server only its hash.
+
+    Logging out deletes the row, and changing a password deletes all of them, so a copy of the
+    cookie taken before stops working (a signed cookie alone cannot be taken back).
+    """
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+def login_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
 @login_manager.user_loader
-def load_user(session_token: str) -> User | None:
-    return db.session.execute(
-        db.select(User).where(User.session_token == session_token, User.is_active_account.is_(True))
+def load_user(login_token: str) -> User | None:
+    from flask import current_app
+
+    oldest = datetime.now(UTC) - current_app.config.get("LOGIN_MAX_AGE", timedelta(days=90))
+    user = db.session.execute(
+        db.select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(
+            LoginSession.token_hash == login_token_hash(login_token),
+            LoginSession.created_at >= oldest,
+            User.is_active_account.is_(True),
+        )
     ).scalar_one_or_none()
+    if user is not None:
+        user.login_token = login_token
+    return user

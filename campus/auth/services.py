@@ -10,6 +10,7 @@ from flask import current_app
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
+from campus.auth.models import LoginSession
 from campus.auth.models import Organisation
 from campus.auth.models import OrganisationKind
 from campus.auth.models import Role
@@ -111,13 +112,13 @@ def _dummy_hash() -> str:
 
 
 def change_password(user: User, new_password: str) -> None:
-    """Set a new password and rotate the session token, which logs out other sessions.
+    """Set a new password and end every login of `user` (the caller signs this browser in again).
 
     The caller has checked the current password with campus.auth.login.check_password.
     """
     check_password_strength(new_password)
     user.password_hash = hash_password(new_password)
-    user.session_token = secrets.token_urlsafe(32)
+    db.session.execute(db.delete(LoginSession).where(LoginSession.user_id == user.id))
 
 
 def set_locale(user: User, locale: str) -> None:

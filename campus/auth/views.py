@@ -18,7 +18,6 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
-from flask_login import logout_user
 
 from campus.auth import login as login_service
 from campus.auth import pages
@@ -70,15 +69,16 @@ def login():
         if user is None:
             flash(_("The e-mail address or password is not correct."), "error")
             return render_template("auth/login.html", form=form), 401
-        db.session.commit()  # the cleared failures
         login_service.sign_in(user)
+        db.session.commit()  # the new login and the cleared failures
         return pages.remember_browser(redirect(safe_next(request.args.get("next"))), user.email)
     return render_template("auth/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout():
-    logout_user()
+    login_service.sign_out()
+    db.session.commit()
     flash(_("You have logged out."), "info")
     return redirect(url_for("paths.catalogue"))
 
@@ -157,8 +157,8 @@ def account():
         except services.AccountError as error:
             flash(str(error), "error")
             return render_template("auth/account.html", **forms), 400
+        login_service.sign_in(user)  # this browser stays logged in, with a new login
         db.session.commit()
-        login_service.sign_in(user)  # keep this session alive with the rotated token
         flash(_("Your password has been changed. Other sessions were logged out."), "success")
         return redirect(url_for("auth.account"))
     status = 400 if password_form.errors else 200

@@ -1,0 +1,39 @@
+"""After-commit follow-ups of completions: badges, LMS grades, later notifications."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask import Response
+from flask import flash
+from flask_login import current_user
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    from campus.outbox import models  # noqa: F401  (the table)
+    from campus.outbox import services
+    from campus.outbox.cli import outbox_cli
+    from campus.outbox.views import bp
+
+    app.config.setdefault("OUTBOX_INLINE_SECONDS", 2.0)
+    app.config.setdefault("OUTBOX_TIMEOUT", 10.0)
+    app.config.setdefault("OUTBOX_MAX_ATTEMPTS", 10)
+    app.register_blueprint(bp)
+    app.cli.add_command(outbox_cli)
+
+    @app.after_request
+    def run_follow_ups(response: Response) -> Response:
+        """Right after the view committed: the badge is there when the next page loads."""
+        try:
+            announcements = services.run_committed()
+        except Exception:  # noqa: BLE001 - never turn a stored submission into an error page
+            log.exception("running follow-ups failed; they stay queued for `flask outbox run`")
+            return response
+        user_id = current_user.id if current_user.is_authenticated else None
+        for announcement in announcements:
+            if announcement.user_id == user_id:  # not a reviewer accepting someone's evidence
+                flash(announcement.message, announcement.category)
+        return response

@@ -1,0 +1,275 @@
+"""Follow-ups that run after the request that caused them has committed (a transactional outbox).
+
+A completion and its outbox items are written in one transaction; each item then runs in its
+own transaction, right after that commit (so the page that completes a path already shows the
+badge), and again later from `flask outbox run` if it failed or ran out of time. A failing
+handler never undoes the learner's submission: it leaves the item pending with its error, with
+growing waits between attempts, and marks it failed after the last one (admins see both).
+
+Handlers register by name; `remote=True` handlers do network I/O and get the seconds they may
+spend, which is short (OUTBOX_INLINE_SECONDS) when a learner's response waits for them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy import or_
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from campus.clock import aware
+from campus.clock import utcnow
+from campus.extensions import db
+from campus.outbox.models import OutboxItem
+from campus.outbox.models import OutboxStatus
+
+log = logging.getLogger(__name__)
+
+QUEUED = "outbox_queued"  # session.info: items added in the open transaction
+COMMITTED = "outbox_committed"  # session.info: items whose transaction has committed
+STALE_CLAIM = timedelta(minutes=10)  # a runner that died holding an item loses it after this
+MAX_ERROR_LENGTH = 1000
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """What a follow-up tells the person whose action it followed (e.g. "You earned a badge")."""
+
+    user_id: int
+    message: str
+    category: str = "success"
+
+
+HandlerResult = Announcement | list[Announcement] | None
+HandlerFunction = Callable[[dict[str, Any], datetime, float], HandlerResult]
+
+
+@dataclass(frozen=True)
+class Handler:
+    kind: str
+    run: HandlerFunction
+    remote: bool
+
+
+_handlers: dict[str, Handler] = {}
+
+
+def handler(kind: str, remote: bool = False) -> Callable[[HandlerFunction], HandlerFunction]:
+    """Register `function(payload, now, timeout)` as the follow-up called `kind`.
+
+    It runs in its own transaction (committed when it returns, rolled back when it raises); any
+    exception means "try again later".
+    """
+
+    def register(function: HandlerFunction) -> HandlerFunction:
+        _handlers[kind] = Handler(kind, function, remote)
+        return function
+
+    return register
+
+
+def registered_kinds() -> list[str]:
+    return sorted(_handlers)
+
+
+def enqueue(
+    kind: str, payload: dict[str, Any], now: datetime, user_id: int | None = None
+) -> OutboxItem:
+    """Write a follow-up in the caller's transaction; it runs only once that has committed."""
+    if kind not in _handlers:
+        raise KeyError(f"no outbox handler is registered for {kind!r}")
+    item = OutboxItem(
+        kind=kind,
+        payload=payload,
+        user_id=user_id,
+        status=OutboxStatus.PENDING.value,
+        created_at=_utc(now),
+        next_attempt_at=_utc(now),
+    )
+    db.session.add(item)
+    db.session.flush()
+    db.session.info.setdefault(QUEUED, []).append(item.id)
+    return item
+
+
+# --- running -------------------------------------------------------------------------------
+
+
+def run_committed(now: datetime | None = None) -> list[Announcement]:
+    """Run what this session's committed transactions enqueued, within the inline time budget.
+
+    Local follow-ups (signing a badge) always run; remote ones share OUTBOX_INLINE_SECONDS and
+    whatever does not fit stays pending for `flask outbox run`.
+    """
+    ids = db.session.info.pop(COMMITTED, [])
+    if not ids:
+        return []
+    budget = float(current_app.config.get("OUTBOX_INLINE_SECONDS", 2.0))
+    deadline = time.monotonic() + budget
+    announcements = []
+    for item_id in ids:
+        remaining = deadline - time.monotonic()
+        item_kind = db.session.execute(
+            db.select(OutboxItem.kind).where(OutboxItem.id == item_id)
+        ).scalar_one_or_none()
+        if item_kind is None:
+            continue  # rolled back with a savepoint
+        found = _handlers.get(item_kind)
+        if found is not None and found.remote and remaining < 0.2:
+            continue  # no time left for the network: the cron run takes it
+        announcements.extend(run_item(item_id, now or utcnow(), max(remaining, 0.2)))
+    return announcements
+
+
+def run_due(now: datetime, timeout: float, limit: int = 100) -> tuple[int, int]:
+    """Run pending items whose time has come (and stale claims): (done, not done). For cron."""
+    ids = list(
+        db.session.execute(
+            db.select(OutboxItem.id)
+            .where(_due(now))
+            .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
+            .limit(limit)
+        ).scalars()
+    )
+    db.session.commit()
+    done = 0
+    for item_id in ids:
+        run_item(item_id, now, timeout)
+        item = db.session.get(OutboxItem, item_id)
+        done += item is not None and item.status == OutboxStatus.DONE
+    return done, len(ids) - done
+
+
+def _utc(moment: datetime) -> datetime:
+    """Aware UTC, as every stored time (SQLite keeps the digits, PostgreSQL the instant)."""
+    return aware(moment).astimezone(UTC)
+
+
+def _due(now: datetime):  # type: ignore[no-untyped-def]
+    at = _utc(now)
+    return or_(
+        (OutboxItem.status == OutboxStatus.PENDING.value) & (OutboxItem.next_attempt_at <= at),
+        (OutboxItem.status == OutboxStatus.RUNNING.value)
+        & (OutboxItem.claimed_at <= at - STALE_CLAIM),
+    )
+
+
+def run_item(item_id: int, now: datetime, timeout: float) -> list[Announcement]:
+    """Claim one item (one conditional UPDATE: two runners never both run it), run it, record it."""
+    claimed = db.session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id == item_id, _due(now))
+        .values(
+            status=OutboxStatus.RUNNING.value,
+            claimed_at=_utc(now),
+            attempts=OutboxItem.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return []
+    item = db.session.get(OutboxItem, item_id)
+    assert item is not None
+    found = _handlers.get(item.kind)
+    try:
+        if found is None:
+            raise LookupError(f"no handler for {item.kind!r} in this version of the campus")
+        result = found.run(dict(item.payload), now, timeout)
+    except Exception as error:  # noqa: BLE001 - any failure is recorded and retried
+        db.session.rollback()
+        _record_failure(item_id, error, now)
+        return []
+    item.status = OutboxStatus.DONE.value
+    item.finished_at = _utc(now)
+    item.claimed_at = None
+    item.last_error = None
+    db.session.commit()
+    if result is None:
+        return []
+    return [result] if isinstance(result, Announcement) else list(result)
+
+
+def _record_failure(item_id: int, error: Exception, now: datetime) -> None:
+    item = db.session.get(OutboxItem, item_id)
+    assert item is not None
+    text = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
+    log.warning("outbox item %s (%s) failed, attempt %s: %s", item.id, item.kind, item.attempts, text)
+    item.last_error = text
+    item.claimed_at = None
+    if item.attempts >= int(current_app.config.get("OUTBOX_MAX_ATTEMPTS", 10)):
+        item.status = OutboxStatus.FAILED.value
+        item.finished_at = _utc(now)
+    else:
+        item.status = OutboxStatus.PENDING.value
+        item.next_attempt_at = _utc(now + retry_delay(item.attempts))
+    db.session.commit()
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1 min, 2, 4 … at most 6 h between attempts."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), timedelta(hours=6))
+
+
+def retry(item_ids: list[int] | None, now: datetime) -> int:
+    """Make failed (or waiting) items due now; None: every failed item. The caller commits."""
+    query = update(OutboxItem).values(
+        status=OutboxStatus.PENDING.value, next_attempt_at=_utc(now), attempts=0
+    )
+    if item_ids is None:
+        query = query.where(OutboxItem.status == OutboxStatus.FAILED.value)
+    else:
+        query = query.where(
+            OutboxItem.id.in_(item_ids),
+            OutboxItem.status.in_([OutboxStatus.FAILED.value, OutboxStatus.PENDING.value]),
+        )
+    return db.session.execute(query.execution_options(synchronize_session=False)).rowcount
+
+
+def unfinished(limit: int = 200) -> list[OutboxItem]:
+    """Failed and waiting items, failures first: what an admin should look at."""
+    return list(
+        db.session.execute(
+            db.select(OutboxItem)
+            .where(OutboxItem.status != OutboxStatus.DONE.value)
+            .order_by((OutboxItem.status == OutboxStatus.FAILED.value).desc(), OutboxItem.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def counts() -> dict[str, int]:
+    rows = db.session.execute(
+        db.select(OutboxItem.status, db.func.count()).group_by(OutboxItem.status)
+    )
+    return {status: number for status, number in rows}
+
+
+def is_overdue(item: OutboxItem, now: datetime) -> bool:
+    return item.status == OutboxStatus.PENDING and aware(item.next_attempt_at) < now - timedelta(
+        minutes=5
+    )
+
+
+# --- which items a transaction wrote ---------------------------------------------------------
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if queued := session.info.pop(QUEUED, None):
+        session.info.setdefault(COMMITTED, []).extend(queued)
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(QUEUED, None)
