@@ -1,4 +1,4 @@
-"""Error pages: HTML for people, JSON for API clients; never a stack trace."""
+"""Error pages: HTML for people, JSON for clients that ask for it; never a stack trace."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def _messages() -> dict[int, str]:
 
 def render_error(code: int, message: str | None = None) -> tuple[object, int]:
     text = message or _messages().get(code, _("Something went wrong."))
-    if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+    if request.accept_mimetypes.best == "application/json":
         return {"error": code, "message": text}, code
     return render_template("errors/error.html", code=code, message=text), code
 
