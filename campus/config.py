@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +72,14 @@ def default_config(instance_path: Path) -> dict[str, object]:
         "MAIL_PASSWORD": None,
         "MAIL_SENDER": None,  # the From address; ISSUER_EMAIL when unset
         "MAIL_DIR": str(instance_path / "mail"),
+        # Follow-ups of completions (campus/outbox): seconds the learner's request may spend on
+        # network follow-ups after it commits, the HTTP time a cron run allows each, and the
+        # attempts before one is marked failed.
+        "OUTBOX_INLINE_SECONDS": 2.0,
+        "OUTBOX_TIMEOUT": 10.0,
+        "OUTBOX_MAX_ATTEMPTS": 10,
+        # A login ends after this long even if the browser keeps its cookie.
+        "LOGIN_MAX_AGE": timedelta(days=90),
     }
 
 
@@ -119,6 +128,13 @@ def environment_config() -> dict[str, object]:
         config["MAIL_PORT"] = int(port)
     if os.environ.get("CAMPUS_MAIL_USE_TLS", "").lower() in {"1", "true", "yes"}:
         config["MAIL_USE_TLS"] = True
+    for name in ("OUTBOX_INLINE_SECONDS", "OUTBOX_TIMEOUT"):
+        if value := os.environ.get(f"CAMPUS_{name}"):
+            config[name] = float(value)
+    if attempts := os.environ.get("CAMPUS_OUTBOX_MAX_ATTEMPTS"):
+        config["OUTBOX_MAX_ATTEMPTS"] = int(attempts)
+    if days := os.environ.get("CAMPUS_LOGIN_MAX_AGE_DAYS"):
+        config["LOGIN_MAX_AGE"] = timedelta(days=float(days))
     return config
 
 

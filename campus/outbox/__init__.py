@@ -18,9 +18,6 @@ def init_app(app: Flask) -> None:
     from campus.outbox.cli import outbox_cli
     from campus.outbox.views import bp
 
-    app.config.setdefault("OUTBOX_INLINE_SECONDS", 2.0)
-    app.config.setdefault("OUTBOX_TIMEOUT", 10.0)
-    app.config.setdefault("OUTBOX_MAX_ATTEMPTS", 10)
     app.register_blueprint(bp)
     app.cli.add_command(outbox_cli)
 
