@@ -1,0 +1,15 @@
+"""Organisations, people, roles and logins (the one password check lives in login.py)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """The `auth` blueprint, `flask auth …`, and the user loader (in models)."""
+    from campus.auth import models  # noqa: F401  (tables and the user loader)
+    from campus.auth.cli import auth_cli
+    from campus.auth.views import bp
+
+    app.register_blueprint(bp)
+    app.cli.add_command(auth_cli)
