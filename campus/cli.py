@@ -6,8 +6,6 @@ Both are validated before anything is written, and imported in one transaction: 
 from __future__ import annotations
 
 import sys
-from datetime import UTC
-from datetime import datetime
 from pathlib import Path
 
 import click
@@ -18,6 +16,7 @@ from campus.badges.files import load_badges
 from campus.badges.services import BadgeError
 from campus.badges.services import IssuingContext
 from campus.badges.services import sync_badges
+from campus.clock import utcnow
 from campus.extensions import db
 from campus.paths.content import load_tree
 from campus.paths.sync import sync_tree
@@ -76,7 +75,7 @@ def sync(content_dir: str | None, badges_dir: str | None) -> None:
         click.echo("Nothing was imported.", err=True)
         sys.exit(1)
     try:
-        report = sync_tree(content, datetime.now(UTC))
+        report = sync_tree(content, utcnow())
         sync_badges(badges, IssuingContext.from_config(current_app.config), report)
         db.session.commit()
     except BadgeError as error:

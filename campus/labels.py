@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from collections.abc import Mapping
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 
 ROLE_LABELS = {
@@ -22,13 +26,26 @@ AUDIENCE_LABELS = {
     "regional_developers": _l("Regional developers"),
 }
 
-KIND_LABELS = {
-    "read": _l("Reading"),
-    "quiz": _l("Quiz"),
-    "reflection": _l("Reflection"),
-    "evidence": _l("Evidence"),
-    "lti": _l("External tool"),
-}
+
+class _KindLabels(Mapping[str, Any]):
+    """Each module kind's own label, read from the registry (campus.paths.kinds) when shown."""
+
+    def _labels(self) -> dict[str, Any]:
+        from campus.paths import kinds
+
+        return {kind.key: kind.label for kind in kinds.all_kinds()}
+
+    def __getitem__(self, key: str) -> Any:
+        return self._labels().get(key, key)  # a kind no longer registered shows its key
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._labels())
+
+    def __len__(self) -> int:
+        return len(self._labels())
+
+
+KIND_LABELS = _KindLabels()
 
 STATUS_LABELS = {
     "not_started": _l("Not started"),

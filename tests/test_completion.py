@@ -11,7 +11,7 @@ from flask import Flask
 from campus.auth.models import User
 from campus.extensions import db
 from campus.paths import services
-from campus.paths.activities import grade_quiz
+from campus.paths.kinds.quiz import grade_quiz
 from campus.paths.models import Completion
 from campus.paths.models import EvidenceSubmission
 from campus.paths.models import PathCompletion
@@ -199,6 +199,7 @@ def test_evidence_is_stored_but_does_not_complete(
     [
         (None, None, "add a link or a file"),
         ("javascript:alert(1)", None, "full web address"),
+        ("https://example.org/" + "x" * 2000, None, "link is too long"),  # the column holds 2000
         (None, ("run.exe", b"MZ"), "not accepted"),
         (None, ("big.pdf", b"x" * 2048), "too large"),
         (None, ("empty.pdf", b""), "empty"),

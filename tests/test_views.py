@@ -132,6 +132,35 @@ def test_evidence_upload_through_the_form(client: FlaskClient, auth, make_user, 
     assert other.get(f"/evidence/{submission.id}/file").status_code == 404  # not theirs
 
 
+def test_the_evidence_form_and_service_apply_the_same_rules(
+    client: FlaskClient, auth, make_user, app: Flask
+) -> None:
+    """The form only carries the fields: the learner reads the service's own messages."""
+    user_id = make_user()
+    with app.app_context():
+        from campus.paths import services
+        from campus.paths.models import PathCompletion
+        from tests.conftest import now
+
+        basics = services.get_path("basics")
+        db.session.add(PathCompletion(user_id=user_id, path_id=basics.id, completed_at=now()))
+        db.session.commit()
+    auth.login()
+    for data, message in (
+        ({"description": "Too short.", "link": "https://example.org"}, "in at least 20 characters"),
+        (
+            {"description": "x" * 10_001, "link": "https://example.org"},
+            "in at most 10000 characters",
+        ),
+        (
+            {"description": "x" * 30, "link": "https://example.org/" + "x" * 2000},
+            "link is too long",
+        ),
+    ):
+        response = client.post("/paths/advanced/show-your-work/submit", data=data)
+        assert response.status_code == 400 and message in response.get_data(as_text=True)
+
+
 def test_too_large_request_is_a_clear_413(app: Flask, client: FlaskClient, auth, make_user) -> None:
     app.config["MAX_CONTENT_LENGTH"] = 1000
     make_user()

@@ -6,48 +6,32 @@ so that an author sees all of them at once.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
-import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from campus.paths import guards
-from campus.paths.keylines import KeyLines
+from campus.paths import kinds
+from campus.paths.keylines import KeyLines  # noqa: F401 - part of this module's interface
+from campus.paths.manifest import LANGUAGES
+from campus.paths.manifest import REQUIRED_LANGUAGES
+from campus.paths.manifest import SLUG
+from campus.paths.manifest import ManifestReader
+from campus.paths.manifest import Problem
+from campus.paths.manifest import digest
+from campus.paths.manifest import display_name
 from campus.paths.models import Audience
-from campus.paths.models import ModuleKind
 from campus.paths.rendering import MarkdownTooDeep
 from campus.paths.rendering import render_markdown
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-LANGUAGES = ("fi", "sv", "en")
-REQUIRED_LANGUAGES = ("fi", "en")
 MARKDOWN_NAME = re.compile(r"^module\.([a-z]{2})\.md$")
 MAX_BODY_BYTES = 200_000
 
+# Keys every module may use; each kind adds its own `settings_keys`.
 COMMON_MODULE_KEYS = {"version", "kind", "required", "minutes", "title"}
-KIND_KEYS = {
-    ModuleKind.READ: set(),
-    ModuleKind.QUIZ: {"pass_mark", "max_attempts", "questions"},
-    ModuleKind.REFLECTION: {"min_length", "prompt"},
-    ModuleKind.EVIDENCE: {"prompt", "accept_file", "accept_link"},
-    ModuleKind.LTI: {"tool", "url", "custom", "presentation", "pass_mark"},
-}
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -96,125 +80,6 @@ class ContentTree:
     @property
     def is_valid(self) -> bool:
         return not self.problems
-
-
-class ManifestReader:
-    """Validates one manifest, collecting problems against its file and lines."""
-
-    def __init__(self, path: Path, root: Path, problems: list[Problem]) -> None:
-        self.path = path
-        self.root = root
-        self.name = display_name(path, root)
-        self.problems = problems
-        self.raw = b""
-        self.data: dict[str, Any] = {}
-        self.lines = KeyLines("")
-
-    def load(self) -> bool:
-        if guards.outside(self.path, self.root):
-            self.report(1, guards.outside_message(self.root))
-            return False
-        try:
-            self.raw = self.path.read_bytes()
-            text = self.raw.decode("utf-8")
-        except UnicodeDecodeError:
-            self.report(1, "file is not UTF-8 text")
-            return False
-        except OSError as error:
-            self.report(1, f"cannot read file: {error.strerror}")
-            return False
-        try:
-            self.data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as error:
-            match = re.search(r"line (\d+)", str(error))
-            self.report(int(match[1]) if match else 1, f"invalid TOML: {error}")
-            return False
-        except RecursionError:
-            self.report(guards.deep_line(text) or 1, guards.TOO_DEEP)
-            return False
-        self.lines = KeyLines(text)
-        if (key := guards.too_deep_key(self.data)) is not None:
-            self.report(guards.deep_line(text) or self.lines.line(key), guards.TOO_DEEP)
-            return False
-        if self.data.get("version") != 1:
-            self.report_key("version", "`version = 1` is required")
-            return False
-        return True
-
-    def report(self, line: int, message: str) -> None:
-        self.problems.append(Problem(self.name, line, message))
-
-    def report_key(self, key: str, message: str) -> None:
-        self.report(self.lines.line(key), message)
-
-    def unknown_keys(self, allowed: set[str]) -> None:
-        for key in sorted(set(self.data) - allowed):
-            self.report_key(key, f"unknown key `{key}`")
-
-    def texts(self, key: str, value: Any = None, required: bool = True) -> dict[str, str]:
-        """A {language: text} table with Finnish and English."""
-        value = self.data.get(key) if value is None else value
-        if value is None:
-            if required:
-                self.report_key(key, f"`{key}` is required (a table with fi and en texts)")
-            return {}
-        if not isinstance(value, Mapping):
-            self.report_key(key, f'`{key}` must be a table like {{ fi = "…", en = "…" }}')
-            return {}
-        texts: dict[str, str] = {}
-        for language, text in value.items():
-            if language not in LANGUAGES:
-                self.report_key(key, f"`{key}` has unknown language `{language}` (use fi, sv, en)")
-            elif not isinstance(text, str) or not text.strip():
-                self.report_key(key, f"`{key}.{language}` must be non-empty text")
-            else:
-                texts[language] = text.strip()
-        for language in REQUIRED_LANGUAGES:
-            if language not in value:
-                self.report_key(key, f"`{key}` lacks the `{language}` text")
-        return texts
-
-    def integer(self, key: str, low: int, high: int, default: int | None = None) -> int:
-        value = self.data.get(key, default)
-        if value is None:
-            self.report_key(key, f"`{key}` is required (a whole number {low}–{high})")
-            return low
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.report_key(key, f"`{key}` must be a whole number {low}–{high}")
-            return low
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value = self.data.get(key, default)
-        if not isinstance(value, bool):
-            self.report_key(key, f"`{key}` must be true or false")
-            return default
-        return value
-
-    def slug_list(self, key: str, required: bool = False, check_slugs: bool = True) -> list[str]:
-        value = self.data.get(key, [] if not required else None)
-        if value is None:
-            self.report_key(key, f"`{key}` is required (a list of slugs)")
-            return []
-        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-            self.report_key(key, f"`{key}` must be a list of text slugs")
-            return []
-        for item in value if check_slugs else []:
-            if not SLUG.match(item):
-                self.report_key(key, f"`{item}` in `{key}` is not a valid slug")
-        if len(set(value)) != len(value):
-            self.report_key(key, f"`{key}` lists the same slug twice")
-        return list(dict.fromkeys(value))
-
-
-def display_name(path: Path, root: Path) -> str:
-    """A file as authors know it: relative to the folder that holds `content/`."""
-    return str(path.relative_to(root.parent)) if path.is_relative_to(root.parent) else str(path)
-
-
-def digest(*parts: Any) -> str:
-    payload = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def load_tree(root: Path) -> ContentTree:
@@ -373,17 +238,17 @@ def _load_module(
     if not reader.load():
         return None
     before = len(problems)
-    kind = reader.data.get("kind")
-    kinds = [k.value for k in KIND_KEYS]
-    if kind not in kinds:
-        reader.report_key("kind", f"`kind` must be one of: {', '.join(kinds)}")
+    key = reader.data.get("kind")
+    kind = kinds.get(key) if isinstance(key, str) else None
+    if kind is None:
+        keys = sorted(k.key for k in kinds.all_kinds())
+        reader.report_key("kind", f"`kind` must be one of: {', '.join(keys)}")
         return None
-    module_kind = ModuleKind(kind)
-    reader.unknown_keys(COMMON_MODULE_KEYS | KIND_KEYS[module_kind])
+    reader.unknown_keys(COMMON_MODULE_KEYS | kind.settings_keys)
     required = reader.boolean("required", True)
     minutes = reader.integer("minutes", 1, 600, default=10)
     title = reader.texts("title")
-    settings = _module_settings(reader, module_kind)
+    settings = kind.read_settings(reader)
     bodies = _read_bodies(module_dir, root, reader)
     body_html = {}
     for language, text in bodies.items():
@@ -403,7 +268,7 @@ def _load_module(
     return ModuleSpec(
         slug=module_dir.name,
         position=position,
-        kind=module_kind.value,
+        kind=kind.key,
         required=required,
         minutes=minutes,
         title=title,
@@ -443,118 +308,6 @@ def _read_bodies(module_dir: Path, root: Path, reader: ManifestReader) -> dict[s
         if language not in bodies and not (module_dir / f"module.{language}.md").exists():
             reader.report(1, f"module.{language}.md is missing")
     return bodies
-
-
-def _module_settings(reader: ManifestReader, kind: ModuleKind) -> dict[str, Any]:
-    if kind is ModuleKind.QUIZ:
-        return _quiz_settings(reader)
-    if kind is ModuleKind.REFLECTION:
-        return {
-            "min_length": reader.integer("min_length", 20, 5000),
-            "prompt": reader.texts("prompt"),
-        }
-    if kind is ModuleKind.EVIDENCE:
-        accept_file = reader.boolean("accept_file", True)
-        accept_link = reader.boolean("accept_link", True)
-        if not accept_file and not accept_link:
-            reader.report_key("accept_link", "an evidence module must accept a file or a link")
-        return {
-            "prompt": reader.texts("prompt"),
-            "accept_file": accept_file,
-            "accept_link": accept_link,
-        }
-    if kind is ModuleKind.LTI:
-        return _lti_settings(reader)
-    return {}
-
-
-def _lti_settings(reader: ManifestReader) -> dict[str, Any]:
-    """An external tool: registered by an admin under `tool`; the link may be picked later."""
-    tool = reader.data.get("tool")
-    if not isinstance(tool, str) or not SLUG.match(tool):
-        reader.report_key("tool", "`tool` must be the short name of a registered LTI tool")
-    url = reader.data.get("url")
-    if url is not None and (
-        not isinstance(url, str) or not url.startswith(("https://", "http://"))
-    ):
-        reader.report_key("url", "`url` must be a web address")
-    custom = reader.data.get("custom", {})
-    if not isinstance(custom, dict) or not all(
-        isinstance(v, str | int | float) for v in custom.values()
-    ):
-        reader.report_key("custom", "`custom` must be a table of text values")
-        custom = {}
-    presentation = reader.data.get("presentation", "window")
-    if presentation not in ("window", "iframe"):
-        reader.report_key("presentation", '`presentation` must be "window" or "iframe"')
-    pass_mark = reader.integer("pass_mark", 0, 100, default=0)
-    return {
-        "tool": tool,
-        "url": url,
-        "custom": {str(k): str(v) for k, v in custom.items()},
-        "presentation": presentation,
-        "pass_mark": pass_mark,
-    }
-
-
-def _quiz_settings(reader: ManifestReader) -> dict[str, Any]:
-    pass_mark = reader.integer("pass_mark", 1, 100)
-    max_attempts = reader.integer("max_attempts", 0, 100, default=0)
-    raw_questions = reader.data.get("questions")
-    if not isinstance(raw_questions, list) or not raw_questions:
-        reader.report_key("questions", "a quiz needs at least one [[questions]] entry")
-        return {}
-    questions = []
-    seen_ids: set[str] = set()
-    for index, raw in enumerate(raw_questions):
-        where = f"questions[{index}]"
-        if not isinstance(raw, Mapping):
-            reader.report_key(where, "each question must be a table")
-            continue
-        for key in sorted(set(raw) - {"id", "prompt", "explanation", "choices"}):
-            reader.report_key(f"{where}.{key}", f"unknown key `{key}` in a question")
-        question_id = raw.get("id")
-        if not isinstance(question_id, str) or not SLUG.match(question_id):
-            reader.report_key(f"{where}.id", "each question needs an `id` slug")
-        elif question_id in seen_ids:
-            reader.report_key(f"{where}.id", f"question id `{question_id}` is used twice")
-        seen_ids.add(str(question_id))
-        prompt = reader.texts(f"{where}.prompt", raw.get("prompt", {}) or {})
-        explanation = reader.texts(f"{where}.explanation", raw.get("explanation"), required=False)
-        choices = _quiz_choices(reader, where, raw.get("choices"))
-        questions.append(
-            {"id": question_id, "prompt": prompt, "explanation": explanation, "choices": choices}
-        )
-    return {"pass_mark": pass_mark, "max_attempts": max_attempts, "questions": questions}
-
-
-def _quiz_choices(reader: ManifestReader, where: str, raw_choices: Any) -> list[dict[str, Any]]:
-    if not isinstance(raw_choices, list) or not 2 <= len(raw_choices) <= 8:
-        reader.report_key(f"{where}.choices", "a question needs 2–8 `choices`")
-        return []
-    choices = []
-    ids: set[str] = set()
-    for index, raw in enumerate(raw_choices):
-        spot = f"{where}.choices[{index}]"
-        if not isinstance(raw, Mapping):
-            reader.report_key(spot, "each choice must be a table { id = …, text = { … } }")
-            continue
-        for key in sorted(set(raw) - {"id", "text", "correct"}):
-            reader.report_key(spot, f"unknown key `{key}` in a choice")
-        choice_id = raw.get("id")
-        if not isinstance(choice_id, str) or not SLUG.match(choice_id):
-            reader.report_key(spot, "each choice needs an `id` slug")
-        elif choice_id in ids:
-            reader.report_key(spot, f"choice id `{choice_id}` is used twice")
-        ids.add(str(choice_id))
-        correct = raw.get("correct", False)
-        if not isinstance(correct, bool):
-            reader.report_key(spot, "`correct` must be true or false")
-        text = reader.texts(spot, raw.get("text", {}) or {})
-        choices.append({"id": choice_id, "text": text, "correct": correct is True})
-    if choices and not any(choice["correct"] for choice in choices):
-        reader.report_key(f"{where}.choices", "a question needs at least one correct choice")
-    return choices
 
 
 def _check_prerequisites(

@@ -33,14 +33,6 @@ class Audience(enum.StrEnum):
     REGIONAL_DEVELOPERS = "regional_developers"
 
 
-class ModuleKind(enum.StrEnum):
-    READ = "read"
-    QUIZ = "quiz"
-    REFLECTION = "reflection"
-    EVIDENCE = "evidence"
-    LTI = "lti"
-
-
 class CompletionSource(enum.StrEnum):
     SELF = "self"
     QUIZ = "quiz"
@@ -122,7 +114,7 @@ class Module(db.Model):
     path_id: Mapped[int] = mapped_column(ForeignKey("learning_path.id"), index=True)
     slug: Mapped[str] = mapped_column(String(80))
     position: Mapped[int]
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # a registered kind's key (campus.paths.kinds)
     is_required: Mapped[bool] = mapped_column(default=True)
     minutes: Mapped[int] = mapped_column(default=10)
     title: Mapped[Texts] = mapped_column(JSON)
@@ -211,3 +203,12 @@ class EvidenceSubmission(db.Model):
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
     module: Mapped[Module] = relationship()
+
+
+def __getattr__(name: str) -> Any:
+    """`ModuleKind` comes from the kind registry, which imports these models: fetched on use."""
+    if name == "ModuleKind":
+        from campus.paths.kinds import ModuleKind
+
+        return ModuleKind
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from sqlalchemy.orm import defer
@@ -18,24 +15,17 @@ from campus.auth.models import User
 from campus.extensions import db
 from campus.insert_once import insert_once
 from campus.paths.activities import ActivityError
-from campus.paths.activities import QuizGrade
-from campus.paths.activities import grade_quiz
-from campus.paths.activities import reflection_is_long_enough
 from campus.paths.models import Completion
 from campus.paths.models import CompletionSource
 from campus.paths.models import Enrollment
-from campus.paths.models import EvidenceStatus
 from campus.paths.models import EvidenceSubmission
 from campus.paths.models import LearningPath
 from campus.paths.models import Module
-from campus.paths.models import ModuleKind
 from campus.paths.models import PathCompletion
-from campus.paths.models import QuizAttempt
-from campus.paths.models import ReflectionAnswer
 from campus.paths.models import Theme
-from campus.paths.uploads import EvidenceFile
-from campus.paths.uploads import insert_with_upload
-from campus.paths.uploads import store_upload
+from campus.paths.uploads import EvidenceFile  # noqa: F401 - used by badges through here
+from campus.paths.uploads import insert_with_upload  # noqa: F401 - likewise
+from campus.paths.uploads import store_upload  # noqa: F401 - likewise
 from campus.signals import module_completed
 from campus.signals import path_completed
 
@@ -303,19 +293,11 @@ def _complete_path_if_done(
     return path_completion, [value for _receiver, value in responses if value is not None]
 
 
-def mark_read(user: User, module: Module, now: datetime) -> CompletionResult:
-    if module.kind != ModuleKind.READ:
-        raise ActivityError(_("This module is not completed by marking it as read."))
-    return complete_module(user, module, CompletionSource.SELF, now)
-
-
-SubmissionModel = type[QuizAttempt] | type[ReflectionAnswer] | type[EvidenceSubmission]
-
-
-def _submissions(
-    model: SubmissionModel, user: User, module: Module, limit: int | None = None
+def learner_submissions(
+    model: type[Any], user: User, module: Module, limit: int | None = None
 ) -> list:  # type: ignore[type-arg]
-    """A learner's attempts, answers or evidence for one module, newest first."""
+    """A learner's rows of `model` (attempts, answers, evidence: any model with `user_id`,
+    `module_id` and `submitted_at`) for one module, newest first."""
     query = (
         db.select(model)
         .where(model.user_id == user.id, model.module_id == module.id)
@@ -325,154 +307,28 @@ def _submissions(
     return list(db.session.execute(query).scalars())
 
 
-def quiz_attempts(user: User, module: Module) -> list[QuizAttempt]:
-    return _submissions(QuizAttempt, user, module)
-
-
-def attempts_left(user: User, module: Module) -> int | None:
-    """None means unlimited."""
-    limit = module.settings.get("max_attempts", 0)
-    if not limit:
-        return None
-    return max(0, limit - len(quiz_attempts(user, module)))
-
-
-def submit_quiz(
-    user: User, module: Module, answers: Mapping[str, list[str]], now: datetime
-) -> tuple[QuizAttempt, QuizGrade, CompletionResult | None]:
-    """Grade on the server, store the attempt, complete the module when it passes."""
-    if module.kind != ModuleKind.QUIZ:
-        raise ActivityError(_("This module is not a quiz."))
-    if attempts_left(user, module) == 0:
-        raise ActivityError(_("You have used all attempts for this quiz."))
-    unanswered = [q for q in module.settings["questions"] if not answers.get(q["id"])]
-    if unanswered:
-        raise ActivityError(_("Please answer every question before submitting."))
-    grade = grade_quiz(module.settings, answers)
-    attempt = QuizAttempt(
-        user_id=user.id,
-        module_id=module.id,
-        answers={key: list(value) for key, value in answers.items()},
-        correct=grade.correct,
-        total=grade.total,
-        score=grade.score,
-        passed=grade.passed,
-        submitted_at=now,
-    )
-    db.session.add(attempt)
-    db.session.flush()
-    result = None
-    if grade.passed:
-        result = complete_module(user, module, CompletionSource.QUIZ, now, score=grade.score)
-    return attempt, grade, result
-
-
-def latest_reflection(user: User, module: Module) -> ReflectionAnswer | None:
-    return next(iter(_submissions(ReflectionAnswer, user, module, limit=1)), None)
-
-
-MAX_REFLECTION_LENGTH = 20_000
-
-
-def submit_reflection(
-    user: User, module: Module, text: str, now: datetime
-) -> tuple[ReflectionAnswer, CompletionResult]:
-    """Keep every version of the answer; the first long-enough one completes the module."""
-    if module.kind != ModuleKind.REFLECTION:
-        raise ActivityError(_("This module does not take a reflection."))
-    text = text.strip()
-    if not reflection_is_long_enough(module.settings, text):
-        raise ActivityError(
-            _(
-                "Your reflection is %(length)d characters long; at least %(minimum)d are needed.",
-                length=len(text),
-                minimum=module.settings["min_length"],
-            )
-        )
-    if len(text) > MAX_REFLECTION_LENGTH:
-        raise ActivityError(
-            _(
-                "Your reflection is too long (at most %(maximum)d characters).",
-                maximum=MAX_REFLECTION_LENGTH,
-            )
-        )
-    answer = ReflectionAnswer(user_id=user.id, module_id=module.id, text=text, submitted_at=now)
-    db.session.add(answer)
-    db.session.flush()
-    return answer, complete_module(user, module, CompletionSource.SELF, now)
-
-
 def evidence_submissions(user: User, module: Module) -> list[EvidenceSubmission]:
-    return _submissions(EvidenceSubmission, user, module)
+    """Also read by the review queue; the evidence kind asks here whether one still waits."""
+    return learner_submissions(EvidenceSubmission, user, module)
 
 
-def check_link(link: str) -> str:
-    parts = urlsplit(link)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ActivityError(
-            _("The link must be a full web address starting with https:// or http://.")
-        )
-    return link
+# Each built-in kind's own services live in campus/paths/kinds/<kind>.py; callers outside the
+# package (badges, tests) still find them here. Imported on first use: the kinds import us.
+_KIND_SERVICES = {
+    "mark_read": "read",
+    "submit_quiz": "quiz",
+    "quiz_attempts": "quiz",
+    "attempts_left": "quiz",
+    "submit_reflection": "reflection",
+    "latest_reflection": "reflection",
+    "submit_evidence": "evidence",
+    "check_link": "evidence",
+}
 
 
-def submit_evidence(
-    user: User,
-    module: Module,
-    description: str,
-    link: str | None,
-    file: EvidenceFile | None,
-    upload_dir: Path,
-    allowed_extensions: list[str],
-    max_bytes: int,
-    now: datetime,
-) -> EvidenceSubmission:
-    """Store evidence for review. The file is written first and removed again if anything fails."""
-    if module.kind != ModuleKind.EVIDENCE:
-        raise ActivityError(_("This module does not take evidence."))
-    settings = module.settings
-    description = description.strip()
-    link = (link or "").strip() or None
-    if len(description) < 20:
-        raise ActivityError(_("Please describe your evidence in at least 20 characters."))
-    if link and not settings.get("accept_link", True):
-        raise ActivityError(_("This module does not accept links."))
-    if file and not settings.get("accept_file", True):
-        raise ActivityError(_("This module does not accept files."))
-    if not link and not file:
-        raise ActivityError(_("Please add a link or a file."))
-    if link:
-        check_link(link)
-    if any(s.status == EvidenceStatus.SUBMITTED for s in evidence_submissions(user, module)):
-        raise ActivityError(_("Your earlier submission is still waiting for review."))
-    file_name = stored_name = file_size = None
-    if file:
-        file_name, stored_name, file_size = store_upload(
-            file, upload_dir, allowed_extensions, max_bytes
-        )
-    submission = insert_with_upload(
-        EvidenceSubmission,
-        upload_dir,
-        user_id=user.id,
-        module_id=module.id,
-        description=description,
-        link_url=link,
-        file_name=file_name,
-        stored_name=stored_name,
-        file_size=file_size,
-        status=EvidenceStatus.SUBMITTED.value,
-        submitted_at=now,
-    )
-    if submission is None:  # a concurrent twin (a double click) got in first: it waits for review
-        submission = _waiting_evidence(user, module)
-        assert submission is not None
-    return submission
+def __getattr__(name: str) -> Any:
+    if name not in _KIND_SERVICES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
 
-
-def _waiting_evidence(user: User, module: Module) -> EvidenceSubmission | None:
-    return db.session.execute(
-        db.select(EvidenceSubmission).where(
-            EvidenceSubmission.user_id == user.id,
-            EvidenceSubmission.module_id == module.id,
-            EvidenceSubmission.status == EvidenceStatus.SUBMITTED.value,
-        )
-    ).scalar_one_or_none()
+    return getattr(importlib.import_module(f"campus.paths.kinds.{_KIND_SERVICES[name]}"), name)

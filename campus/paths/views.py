@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-from datetime import datetime
-from pathlib import Path
+from typing import Any
 
 from flask import Blueprint
 from flask import abort
@@ -18,26 +16,20 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
+from flask_wtf import FlaskForm
 
+from campus.clock import utcnow
 from campus.extensions import db
 from campus.i18n import pick
+from campus.paths import kinds
 from campus.paths import services
-from campus.paths.activities import grade_quiz
-from campus.paths.activities import is_multiple_answer
 from campus.paths.forms import ActionForm
-from campus.paths.forms import EvidenceForm
-from campus.paths.forms import ReflectionForm
 from campus.paths.models import Audience
 from campus.paths.models import EvidenceSubmission
 from campus.paths.models import LearningPath
 from campus.paths.models import Module
-from campus.paths.models import ModuleKind
 
 bp = Blueprint("paths", __name__)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _path_or_404(slug: str) -> LearningPath:
@@ -53,22 +45,6 @@ def _module_or_404(path_slug: str, module_slug: str) -> tuple[LearningPath, Modu
     if module is None:
         abort(404)
     return path, module
-
-
-def _activity_or_404(
-    path_slug: str, module_slug: str, kind: ModuleKind
-) -> tuple[LearningPath, Module]:
-    path, module = _module_or_404(path_slug, module_slug)
-    if module.kind != kind:
-        abort(404)
-    return path, module
-
-
-def _invalid_form(path: LearningPath, module: Module, form_name: str, form):  # type: ignore[no-untyped-def]
-    """A missing CSRF token is a 400 page; other field errors re-render the module with them."""
-    if form.csrf_token.errors:
-        abort(400)
-    return _render_module(path, module, status=400, **{form_name: form})
 
 
 def _module_url(module: Module) -> str:
@@ -147,7 +123,7 @@ def enrol(slug: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        services.enroll(current_user, path, _now())
+        services.enroll(current_user, path, utcnow())
     except services.ActivityError as error:
         flash(str(error), "error")
         return redirect(url_for("paths.path_detail", slug=slug))
@@ -166,163 +142,74 @@ def module(path_slug: str, module_slug: str):
     return _render_module(path, module)
 
 
-def _render_module(path: LearningPath, module: Module, status: int = 200, **forms):  # type: ignore[no-untyped-def]
+def _kind_or_404(module: Module) -> type[kinds.ModuleKindType]:
+    kind = kinds.get(module.kind)
+    if kind is None:  # stored by a kind that is no longer registered
+        abort(404)
+    return kind
+
+
+def _render_module(
+    path: LearningPath, module: Module, status: int = 200, form: FlaskForm | None = None
+):  # type: ignore[no-untyped-def]
+    """The page, with the kind's own activity box; `form` is a refused one, shown again."""
+    kind = _kind_or_404(module)
     progress = services.path_progress(current_user, path)
     modules = path.active_modules
     index = modules.index(module)
-    context = {
+    context: dict[str, Any] = {
         "path": path,
         "module": module,
+        "kind": kind,
         "progress": progress,
         "is_done": module.id in progress.done_module_ids,
         "previous_module": modules[index - 1] if index > 0 else None,
         "following_module": modules[index + 1] if index + 1 < len(modules) else None,
-        "action_form": ActionForm(),
+        "submit_url": url_for("paths.submit", path_slug=path.slug, module_slug=module.slug),
     }
-    if module.kind == ModuleKind.QUIZ:
-        attempts = services.quiz_attempts(current_user, module)
-        last_attempt = attempts[0] if attempts else None
-        feedback = {}
-        if last_attempt is not None:
-            graded = grade_quiz(module.settings, last_attempt.answers)
-            feedback = {result.question_id: result.is_correct for result in graded.results}
-        context.update(
-            attempts=attempts,
-            attempts_left=services.attempts_left(current_user, module),
-            is_multiple=is_multiple_answer,
-            last_attempt=last_attempt,
-            question_feedback=feedback,
-        )
-    elif module.kind == ModuleKind.REFLECTION:
-        latest = services.latest_reflection(current_user, module)
-        form = forms.pop("reflection_form", None) or ReflectionForm(
-            text=latest.text if latest else ""
-        )
-        context.update(reflection_form=form, latest_reflection=latest)
-    elif module.kind == ModuleKind.EVIDENCE:
-        context.update(
-            evidence_form=forms.pop("evidence_form", None) or EvidenceForm(),
-            submissions=services.evidence_submissions(current_user, module),
-            max_megabytes=current_app.config["EVIDENCE_MAX_BYTES"] // (1024 * 1024),
-            extensions=current_app.config["EVIDENCE_EXTENSIONS"],
-        )
+    context.update(kind.page_context(module, current_user, form))
+    context["activity"] = kind.render(context)
     return render_template("paths/module.html", **context), status
 
 
-@bp.post("/paths/<path_slug>/<module_slug>/done")
+# The URLs each built-in kind posted to before the one submit route; forms elsewhere still use
+# them. A post to one of them for a module of another kind is a 404, as it always was.
+_OLD_SUBMIT_URLS = {
+    "done": "read",
+    "quiz": "quiz",
+    "reflection": "reflection",
+    "evidence": "evidence",
+}
+
+
+@bp.post("/paths/<path_slug>/<module_slug>/submit")
+@bp.post("/paths/<path_slug>/<module_slug>/<any(done, quiz, reflection, evidence):old>")
 @login_required
-def mark_done(path_slug: str, module_slug: str):
-    path, module = _activity_or_404(path_slug, module_slug, ModuleKind.READ)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    if (blocked := _guard_prerequisites(path)) is not None:
-        return blocked
-    try:
-        result = services.mark_read(current_user, module, _now())
-    except services.ActivityError as error:
-        abort(400, description=str(error))
-    db.session.commit()
-    _announce(result)
-    return redirect(_module_url(module))
-
-
-@bp.post("/paths/<path_slug>/<module_slug>/quiz")
-@login_required
-def submit_quiz(path_slug: str, module_slug: str):
-    path, module = _activity_or_404(path_slug, module_slug, ModuleKind.QUIZ)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    if (blocked := _guard_prerequisites(path)) is not None:
-        return blocked
-    answers = {
-        question["id"]: request.form.getlist(f"q-{question['id']}")
-        for question in module.settings["questions"]
-    }
-    try:
-        attempt, grade, result = services.submit_quiz(current_user, module, answers, _now())
-    except services.ActivityError as error:
-        flash(str(error), "error")
-        return _render_module(path, module, status=400)
-    db.session.commit()
-    if grade.passed:
-        flash(
-            _(
-                "You passed with %(score)s%% (%(correct)d/%(total)d).",
-                score=grade.score,
-                correct=grade.correct,
-                total=grade.total,
-            ),
-            "success",
-        )
-    else:
-        flash(
-            _(
-                "You got %(score)s%% (%(correct)d/%(total)d); %(pass_mark)d%% is needed to pass. "
-                "Read the explanations and try again.",
-                score=grade.score,
-                correct=grade.correct,
-                total=grade.total,
-                pass_mark=module.settings["pass_mark"],
-            ),
-            "error",
-        )
-    _announce(result)
-    return redirect(_module_url(module) + "#quiz-result")
-
-
-@bp.post("/paths/<path_slug>/<module_slug>/reflection")
-@login_required
-def submit_reflection(path_slug: str, module_slug: str):
-    path, module = _activity_or_404(path_slug, module_slug, ModuleKind.REFLECTION)
-    form = ReflectionForm()
+def submit(path_slug: str, module_slug: str, old: str | None = None):
+    """Every kind's activity posts here; the module's kind judges the submission."""
+    path, module = _module_or_404(path_slug, module_slug)
+    kind = _kind_or_404(module)
+    if not kind.takes_submissions or (old is not None and _OLD_SUBMIT_URLS[old] != kind.key):
+        abort(404)
+    form = kind.form()
     if not form.validate_on_submit():
-        return _invalid_form(path, module, "reflection_form", form)
+        if "csrf_token" in form.errors or not form.errors:
+            abort(400)
+        return _render_module(path, module, status=400, form=form)
     if (blocked := _guard_prerequisites(path)) is not None:
         return blocked
+    submission = kinds.Submission(form, request.form, utcnow(), current_app.config)
     try:
-        _answer, result = services.submit_reflection(current_user, module, form.text.data, _now())
+        result = kind.submit(current_user, module, submission)
     except services.ActivityError as error:
         flash(str(error), "error")
-        return _render_module(path, module, status=400, reflection_form=form)
+        return _render_module(path, module, status=400, form=form)
     db.session.commit()
-    flash(_("Your reflection was saved."), "success")
-    _announce(result)
-    return redirect(_module_url(module))
-
-
-@bp.post("/paths/<path_slug>/<module_slug>/evidence")
-@login_required
-def submit_evidence(path_slug: str, module_slug: str):
-    path, module = _activity_or_404(path_slug, module_slug, ModuleKind.EVIDENCE)
-    form = EvidenceForm()
-    if not form.validate_on_submit():
-        return _invalid_form(path, module, "evidence_form", form)
-    if (blocked := _guard_prerequisites(path)) is not None:
-        return blocked
-    upload = form.file.data
-    evidence_file = (
-        services.EvidenceFile(upload.filename, upload.stream)
-        if upload and upload.filename
-        else None
-    )
-    try:
-        services.submit_evidence(
-            current_user,
-            module,
-            form.description.data,
-            form.link.data,
-            evidence_file,
-            Path(current_app.config["UPLOAD_DIR"]),
-            current_app.config["EVIDENCE_EXTENSIONS"],
-            current_app.config["EVIDENCE_MAX_BYTES"],
-            _now(),
-        )
-    except services.ActivityError as error:
-        flash(str(error), "error")
-        return _render_module(path, module, status=400, evidence_form=form)
-    db.session.commit()
-    flash(_("Your evidence was submitted. A reviewer will look at it."), "success")
-    return redirect(_module_url(module))
+    for message, category in result.messages:
+        flash(message, category)
+    _announce(result.completion)
+    anchor = f"#{result.anchor}" if result.anchor else ""
+    return redirect(_module_url(module) + anchor)
 
 
 @bp.get("/evidence/<int:submission_id>/file")

@@ -1,0 +1,209 @@
+"""`evidence`: a description with a link and/or a file, stored for a reviewer.
+
+Every evidence rule is here, once: what the manifest may say (`accept_file`, `accept_link`), what a
+submission must hold (`check_evidence`), the form built from the same limits, and what an accepted
+submission adds to the path's badge. The review itself is the badges package's.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import StringField
+from wtforms import SubmitField
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired
+
+from campus.auth.models import User
+from campus.extensions import db
+from campus.paths import kinds
+from campus.paths import services
+from campus.paths.activities import ActivityError
+from campus.paths.manifest import ManifestReader
+from campus.paths.models import EvidenceStatus
+from campus.paths.models import EvidenceSubmission
+from campus.paths.models import Module
+from campus.paths.uploads import EvidenceFile
+from campus.paths.uploads import insert_with_upload
+from campus.paths.uploads import store_upload
+
+MIN_DESCRIPTION = 20  # named in its message: "… in at least 20 characters."
+MAX_DESCRIPTION = 10_000
+MAX_LINK = 2000  # the column's length
+
+
+class EvidenceForm(FlaskForm):
+    """Only the fields: check_evidence judges them, for this form and every other caller alike."""
+
+    description = TextAreaField(_l("Describe your evidence"), validators=[DataRequired()])
+    link = StringField(_l("Link (optional)"))
+    file = FileField(_l("File (optional)"))
+    submit = SubmitField(_l("Submit for review"))
+
+
+def check_link(link: str) -> str:
+    parts = urlsplit(link)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ActivityError(
+            _("The link must be a full web address starting with https:// or http://.")
+        )
+    return link
+
+
+def check_evidence(
+    settings: dict[str, Any], description: str, link: str | None, has_file: bool
+) -> tuple[str, str | None]:
+    """The description and link to store; ActivityError names what the learner must change."""
+    description = description.strip()
+    link = (link or "").strip() or None
+    if len(description) < MIN_DESCRIPTION:
+        raise ActivityError(_("Please describe your evidence in at least 20 characters."))
+    if len(description) > MAX_DESCRIPTION:
+        raise ActivityError(
+            _(
+                "Please describe your evidence in at most %(count)d characters.",
+                count=MAX_DESCRIPTION,
+            )
+        )
+    if link and not settings.get("accept_link", True):
+        raise ActivityError(_("This module does not accept links."))
+    if has_file and not settings.get("accept_file", True):
+        raise ActivityError(_("This module does not accept files."))
+    if not link and not has_file:
+        raise ActivityError(_("Please add a link or a file."))
+    if link:
+        check_link(link)
+        if len(link) > MAX_LINK:
+            raise ActivityError(
+                _("The link is too long (at most %(count)d characters).", count=MAX_LINK)
+            )
+    return description, link
+
+
+def submit_evidence(
+    user: User,
+    module: Module,
+    description: str,
+    link: str | None,
+    file: EvidenceFile | None,
+    upload_dir: Path,
+    allowed_extensions: list[str],
+    max_bytes: int,
+    now: datetime,
+) -> EvidenceSubmission:
+    """Store evidence for review. The file is written first and removed again if anything fails."""
+    description, link = check_evidence(module.settings, description, link, file is not None)
+    if any(
+        s.status == EvidenceStatus.SUBMITTED for s in services.evidence_submissions(user, module)
+    ):
+        raise ActivityError(_("Your earlier submission is still waiting for review."))
+    file_name = stored_name = file_size = None
+    if file:
+        file_name, stored_name, file_size = store_upload(
+            file, upload_dir, allowed_extensions, max_bytes
+        )
+    submission = insert_with_upload(
+        EvidenceSubmission,
+        upload_dir,
+        user_id=user.id,
+        module_id=module.id,
+        description=description,
+        link_url=link,
+        file_name=file_name,
+        stored_name=stored_name,
+        file_size=file_size,
+        status=EvidenceStatus.SUBMITTED.value,
+        submitted_at=now,
+    )
+    if submission is None:  # a concurrent twin (a double click) got in first: it waits for review
+        submission = _waiting_evidence(user, module)
+        assert submission is not None
+    return submission
+
+
+def _waiting_evidence(user: User, module: Module) -> EvidenceSubmission | None:
+    return db.session.execute(
+        db.select(EvidenceSubmission).where(
+            EvidenceSubmission.user_id == user.id,
+            EvidenceSubmission.module_id == module.id,
+            EvidenceSubmission.status == EvidenceStatus.SUBMITTED,
+        )
+    ).scalar_one_or_none()
+
+
+@kinds.register
+class Evidence(kinds.ModuleKindType):
+    key = "evidence"
+    label = _l("Evidence")
+    settings_keys = frozenset({"prompt", "accept_file", "accept_link"})
+    form = EvidenceForm
+
+    @classmethod
+    def read_settings(cls, reader: ManifestReader) -> dict[str, Any]:
+        accept_file = reader.boolean("accept_file", True)
+        accept_link = reader.boolean("accept_link", True)
+        if not accept_file and not accept_link:
+            reader.report_key("accept_link", "an evidence module must accept a file or a link")
+        return {
+            "prompt": reader.texts("prompt"),
+            "accept_file": accept_file,
+            "accept_link": accept_link,
+        }
+
+    @classmethod
+    def page_context(
+        cls, module: Module, user: User, form: FlaskForm | None = None
+    ) -> dict[str, Any]:
+        return super().page_context(module, user, form) | {
+            "submissions": services.evidence_submissions(user, module),
+            "max_megabytes": current_app.config["EVIDENCE_MAX_BYTES"] // (1024 * 1024),
+            "extensions": current_app.config["EVIDENCE_EXTENSIONS"],
+        }
+
+    @classmethod
+    def submit(cls, user: User, module: Module, submission: kinds.Submission) -> kinds.SubmitResult:
+        form = submission.form
+        assert isinstance(form, EvidenceForm)
+        upload = form.file.data
+        file = EvidenceFile(upload.filename, upload.stream) if upload and upload.filename else None
+        config = submission.config
+        submit_evidence(
+            user,
+            module,
+            form.description.data or "",
+            form.link.data,
+            file,
+            Path(config["UPLOAD_DIR"]),
+            config["EVIDENCE_EXTENSIONS"],
+            config["EVIDENCE_MAX_BYTES"],
+            submission.now,
+        )
+        message = _("Your evidence was submitted. A reviewer will look at it.")
+        return kinds.SubmitResult(messages=[(message, "success")])
+
+    @classmethod
+    def badge_evidence(cls, user: User, module: Module) -> list[dict[str, Any]]:
+        """Accepted submissions: the description as narrative, the link (if any) as id."""
+        items: list[dict[str, Any]] = []
+        for submission in db.session.execute(
+            db.select(EvidenceSubmission)
+            .where(
+                EvidenceSubmission.user_id == user.id,
+                EvidenceSubmission.module_id == module.id,
+                EvidenceSubmission.status == EvidenceStatus.ACCEPTED,
+            )
+            .order_by(EvidenceSubmission.id)
+        ).scalars():
+            item: dict[str, Any] = {"narrative": submission.description}
+            if submission.link_url:
+                item["id"] = submission.link_url
+            items.append(item)
+        return items
