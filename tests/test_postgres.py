@@ -189,6 +189,9 @@ def test_badges_on_postgres(pg_app: Flask) -> None:
             now(),
         )
         db.session.commit()
+        from campus.outbox.services import run_committed
+
+        run_committed(now())  # the path badge follows the completion's commit
     with pg_app.app_context():
         assertion = db.session.execute(db.select(Assertion)).scalar_one()
         assert unbake(bytes(assertion.baked_png)) == assertion.jws

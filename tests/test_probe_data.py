@@ -293,7 +293,9 @@ def test_a_concurrent_badge_application_keeps_one_waiting(
 
     first = apply("https://example.org/first")
     db.session.commit()
-    _blind_first_call(monkeypatch, badge_services, "latest_application", None)
+    from campus.badges import applications
+
+    _blind_first_call(monkeypatch, applications, "latest_application", None)
     second = apply("https://example.org/second")
     db.session.commit()
     assert second.id == first.id and second.link_url == "https://example.org/first"

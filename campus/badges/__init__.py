@@ -1,0 +1,16 @@
+"""Open Badges 2.0: issuing, hosting, signing, baking, verifying and revoking badges."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the `badges` and `ob` blueprints and the `flask badges …` commands."""
+    from campus.badges.cli import badges_cli
+    from campus.badges.views import bp
+    from campus.badges.views import ob_bp
+
+    app.register_blueprint(bp)
+    app.register_blueprint(ob_bp)
+    app.cli.add_command(badges_cli)

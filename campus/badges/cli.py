@@ -2,42 +2,52 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-from datetime import datetime
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from campus.auth.services import find_user_by_email
-from campus.badges import services
-from campus.badges import signing
+from campus.badges.awarding import award as award_badge
+from campus.badges.issuers import IssuingContext
+from campus.badges.issuers import campus_issuer
+from campus.badges.issuers import get_badge
 from campus.badges.models import AwardSource
+from campus.badges.revocation import find_assertion
+from campus.badges.revocation import revoke as revoke_assertion
+from campus.badges.rotation import rotate_and_resign
+from campus.clock import utcnow
 from campus.extensions import db
 
 badges_cli = click.Group("badges", help="Open Badges: keys, awards, revocations.")
 
 
-def _context() -> services.IssuingContext:
-    return services.IssuingContext.from_config(current_app.config)
+def _context() -> IssuingContext:
+    return IssuingContext.from_config(current_app.config)
 
 
 @badges_cli.command("rotate-key")
 @with_appcontext
 def rotate_key() -> None:
-    """Start signing with a new RSA key; the old public key stays published."""
+    """Start signing with a new RSA key and re-sign every stored badge with it.
+
+    The issuer profile then names only the new key; earlier keys stay published (with their
+    owner) so that copies saved before the rotation still verify here.
+    """
     context = _context()
-    issuer = services.campus_issuer(context)
-    key = signing.rotate_key(issuer, context.keys_dir, context.passphrase, datetime.now(UTC))
+    issuer = campus_issuer(context)
+    key, count = rotate_and_resign(issuer, context, utcnow())
     db.session.commit()
-    click.echo(f"New signing key {key.kid}; {len(issuer.keys) - 1} earlier key(s) stay published.")
+    click.echo(
+        f"New signing key {key.kid}; {count} badge(s) re-signed; "
+        f"{len(issuer.keys) - 1} earlier key(s) stay published."
+    )
 
 
 @badges_cli.command("keys")
 @with_appcontext
 def list_keys() -> None:
     """List the issuer's keys (public data only)."""
-    issuer = services.campus_issuer(_context())
+    issuer = campus_issuer(_context())
     for key in issuer.keys:
         state = f"retired {key.retired_at:%Y-%m-%d}" if key.retired_at else "active"
         click.echo(f"{key.kid}  {key.algorithm}  created {key.created_at:%Y-%m-%d}  {state}")
@@ -52,14 +62,14 @@ def list_keys() -> None:
 def award(email: str, badge_slug: str, evidence: str) -> None:
     """Award a badge to a user by hand."""
     user = find_user_by_email(email)
-    badge = services.get_badge(badge_slug)
+    badge = get_badge(badge_slug)
     if user is None or badge is None:
         raise click.ClickException("unknown user or badge")
-    result = services.award(
+    result = award_badge(
         user,
         badge,
         _context(),
-        datetime.now(UTC),
+        utcnow(),
         AwardSource.BULK,
         [{"narrative": evidence}] if evidence else [],
     )
@@ -73,9 +83,9 @@ def award(email: str, badge_slug: str, evidence: str) -> None:
 @with_appcontext
 def revoke(assertion_uuid: str, reason: str) -> None:
     """Revoke an assertion with a reason."""
-    assertion = services.find_assertion(assertion_uuid)
+    assertion = find_assertion(assertion_uuid)
     if assertion is None:
         raise click.ClickException("no such assertion")
-    changed = services.revoke(assertion, reason, datetime.now(UTC))
+    changed = revoke_assertion(assertion, reason, utcnow())
     db.session.commit()
     click.echo("Revoked." if changed else "It was revoked already.")

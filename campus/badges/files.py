@@ -13,6 +13,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from campus.badges.artwork import DRAWING_VERSION
+from campus.badges.models import PATH_RULE_PREFIX
+from campus.badges.models import AwardRule
 from campus.paths import guards
 from campus.paths.content import SLUG
 from campus.paths.content import ContentTree
@@ -63,7 +65,11 @@ class BadgeSpec:
 
     @property
     def path_slug(self) -> str | None:
-        return self.award.removeprefix("path:") if self.award.startswith("path:") else None
+        return (
+            self.award.removeprefix(PATH_RULE_PREFIX)
+            if self.award.startswith(PATH_RULE_PREFIX)
+            else None
+        )
 
 
 @dataclass
@@ -112,11 +118,11 @@ def _load_badge(
     award = reader.data.get("award")
     if not isinstance(award, str) or not AWARD_RULE.match(award):
         reader.report_key("award", '`award` must be "path:<path-slug>", "review" or "milestone"')
-        award = "review"
+        award = AwardRule.REVIEW
     members = reader.slug_list("members")
-    if award == "milestone" and not members:
+    if award == AwardRule.MILESTONE and not members:
         reader.report_key("award", "a milestone badge needs `members` (the badges it collects)")
-    if members and award != "milestone":
+    if members and award != AwardRule.MILESTONE:
         reader.report_key("members", "`members` is only for milestone badges")
     tags = reader.data.get("tags", [])
     if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from campus.auth.models import User
-from campus.auth.models import utcnow
+from campus.clock import utcnow
 from campus.extensions import db
 from campus.insert_once import one_waiting
 
@@ -34,6 +34,24 @@ class ApplicationStatus(enum.StrEnum):
     SUBMITTED = "submitted"
     ACCEPTED = "accepted"
     RETURNED = "returned"
+
+
+class AwardRule(enum.StrEnum):
+    """`badge.toml`'s `award`, besides "path:<slug>" (see PATH_RULE_PREFIX)."""
+
+    REVIEW = "review"
+    MILESTONE = "milestone"
+
+
+PATH_RULE_PREFIX = "path:"
+
+
+class AssertionStatus(enum.StrEnum):
+    """What a page shows for one award (computed, never stored)."""
+
+    VALID = "valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
 
 
 class Issuer(db.Model):
@@ -89,11 +107,11 @@ class BadgeClass(db.Model):
 
     @property
     def is_review(self) -> bool:
-        return self.award_rule == "review"
+        return self.award_rule == AwardRule.REVIEW
 
     @property
     def is_milestone(self) -> bool:
-        return self.award_rule == "milestone"
+        return self.award_rule == AwardRule.MILESTONE
 
 
 class Assertion(db.Model):
@@ -137,7 +155,7 @@ class BadgeApplication(db.Model):
     file_name: Mapped[str | None] = mapped_column(String(255))
     stored_name: Mapped[str | None] = mapped_column(String(64))
     file_size: Mapped[int | None]
-    status: Mapped[str] = mapped_column(String(16), default=ApplicationStatus.SUBMITTED.value)
+    status: Mapped[str] = mapped_column(String(16), default=ApplicationStatus.SUBMITTED)
     submitted_at: Mapped[datetime]
     reviewed_at: Mapped[datetime | None]
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -57,23 +57,40 @@ def iso(moment: datetime) -> str:
 
 
 def recipient_hash(email: str, salt: str) -> str:
-    """OB 2.0 hashed identity: "sha256$" + hex(sha256(email + salt)), e-mail lower-cased."""
-    return "sha256$" + hashlib.sha256((email.strip().lower() + salt).encode("utf-8")).hexdigest()
+    """OB 2.0 hashed identity: "sha256$" + hex(sha256(email + salt)), the address as given.
+
+    Verifiers (the 1EdTech validator, backpacks) hash the address exactly as the earner typed
+    it, so nothing is lower-cased or stripped here.
+    """
+    return "sha256$" + hashlib.sha256((email + salt).encode("utf-8")).hexdigest()
+
+
+def legacy_recipient_hash(email: str, salt: str) -> str:
+    """How the campus hashed before it followed the spec: the address stripped and lower-cased."""
+    return recipient_hash(email.strip().lower(), salt)
+
+
+def recipient_matches(email: str, salt: str, identity: str) -> bool:
+    """The address hashes to `identity` as given, or in the campus's earlier lower-cased form."""
+    return identity in (recipient_hash(email, salt), legacy_recipient_hash(email, salt))
 
 
 def issuer_document(
-    urls: Urls, slug: str, name: str, url: str, email: str, key_ids: list[str]
+    urls: Urls, slug: str, name: str, url: str, email: str, key_id: str | None
 ) -> dict[str, Any]:
-    return {
+    """The issuer profile; `publicKey` is the one key that signs now (see campus.badges.rotation)."""
+    document: dict[str, Any] = {
         "@context": CONTEXT,
         "type": "Issuer",
         "id": urls.issuer(slug),
         "name": name,
         "url": url,
         "email": email,
-        "publicKey": [urls.key(kid) for kid in key_ids],
         "revocationList": urls.revocations(slug),
     }
+    if key_id is not None:
+        document["publicKey"] = urls.key(key_id)
+    return document
 
 
 def key_document(urls: Urls, issuer_slug: str, kid: str, public_pem: str) -> dict[str, Any]:

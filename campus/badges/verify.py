@@ -10,7 +10,6 @@ import json
 import re
 from dataclasses import dataclass
 from dataclasses import field
-from datetime import UTC
 from datetime import datetime
 from typing import Any
 
@@ -19,10 +18,11 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from flask_babel import gettext as _
 
 from campus.badges import ob2
+from campus.badges.awarding import is_expired
 from campus.badges.baking import unbake
 from campus.badges.models import Assertion
 from campus.badges.models import SigningKey
-from campus.badges.services import find_assertion
+from campus.badges.revocation import find_assertion
 from campus.extensions import db
 
 JWS_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
@@ -108,30 +108,26 @@ def verify_text(
 def _verify_jws(
     token: str, urls: ob2.Urls, now: datetime, email: str | None, result: Verification
 ) -> Verification:
+    """Every field is read defensively: a pasted badge is anyone's JSON, never a 500."""
     try:
         unverified = jwt.api_jws.PyJWS().decode_complete(token, options={"verify_signature": False})
         payload = json.loads(unverified["payload"])
-    except (jwt.PyJWTError, ValueError):
+    except (jwt.PyJWTError, ValueError, RecursionError):
         result.add(
             _("The signed badge can be read"), False, _("This is not a valid signed badge (JWS).")
         )
         return result
-    result.payload = payload
     result.add(_("The signed badge can be read"), True)
     if not result.add(
         _("It is an Open Badges 2.0 assertion"),
         isinstance(payload, dict)
         and payload.get("type") == "Assertion"
         and payload.get("@context") == ob2.CONTEXT,
+        "" if isinstance(payload, dict) else _("The signed content is not an assertion."),
     ):
         return result
-    creator = str((payload.get("verification") or {}).get("creator", ""))
-    key_match = re.fullmatch(re.escape(urls.key("")) + r"([0-9a-f-]{36})", creator)
-    key = None
-    if key_match:
-        key = db.session.execute(
-            db.select(SigningKey).where(SigningKey.kid == key_match[1])
-        ).scalar_one_or_none()
+    result.payload = payload
+    key = _signing_key(payload, urls)
     if not result.add(
         _("It was signed with a key of this campus"),
         key is not None,
@@ -139,29 +135,16 @@ def _verify_jws(
     ):
         return result
     assert key is not None
-    try:
-        jwt.api_jws.PyJWS().decode(
-            token, load_pem_public_key(key.public_pem.encode()), algorithms=["RS256"]
-        )
-        signature_ok = True
-    except jwt.PyJWTError:
-        signature_ok = False
+    signature_ok = _signature_ok(token, key)
     if not result.add(
         _("The signature is valid"),
         signature_ok,
         "" if signature_ok else _("The badge was changed after it was signed."),
     ):
         return result
-    uuid_match = re.fullmatch(r"urn:uuid:(" + UUID_SHAPE + ")", str(payload.get("id", "")))
-    assertion = find_assertion(uuid_match[1]) if uuid_match else None
+    assertion = _issued_assertion(payload, urls)
     result.assertion = assertion
-    badge_url = urls.badge(assertion.badge_class.slug) if assertion else None
-    owner_ok = (
-        assertion is not None
-        and assertion.signing_key_id == key.id
-        and payload.get("badge") == badge_url
-        and assertion.badge_class.issuer_id == key.issuer_id
-    )
+    owner_ok = assertion is not None and assertion.badge_class.issuer_id == key.issuer_id
     if not result.add(
         _("The key belongs to the badge's issuer"),
         owner_ok,
@@ -169,6 +152,13 @@ def _verify_jws(
     ):
         return result
     assert assertion is not None
+    if key.id != assertion.signing_key_id:
+        # A copy saved before a key rotation: the campus re-signed its stored editions since.
+        result.add(
+            _("This copy was signed with an earlier key of this campus"),
+            True,
+            _("Download the badge again for a copy that every verifier accepts."),
+        )
     result.add(
         _("The badge has not been revoked"),
         assertion.revoked_at is None,
@@ -176,23 +166,81 @@ def _verify_jws(
         if assertion.revoked_at
         else "",
     )
-    expires = payload.get("expires")
-    expired = False
-    if expires:
-        expired = datetime.strptime(expires, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) <= now
+    expired = is_expired(assertion, now)
     result.add(
         _("The badge has not expired"),
         not expired,
-        _("Expired on %(date)s.", date=expires[:10]) if expired else "",
+        _("Expired on %(date)s.", date=ob2.iso(assertion.expires_at)[:10])
+        if expired and assertion.expires_at
+        else "",
     )
     if email:
-        recipient = payload.get("recipient") or {}
-        matches = ob2.recipient_hash(email, str(recipient.get("salt", ""))) == recipient.get(
-            "identity"
-        )
-        result.add(
-            _("It was issued to %(email)s", email=email.strip().lower()),
-            matches,
-            "" if matches else _("The badge was issued to a different e-mail address."),
-        )
+        _check_recipient(result, email, assertion)
     return result
+
+
+def _signing_key(payload: dict[str, Any], urls: ob2.Urls) -> SigningKey | None:
+    verification = payload.get("verification")
+    creator = verification.get("creator") if isinstance(verification, dict) else None
+    if not isinstance(creator, str):
+        return None
+    match = re.fullmatch(re.escape(urls.key("")) + r"([0-9a-f-]{36})", creator)
+    if match is None:
+        return None
+    return db.session.execute(
+        db.select(SigningKey).where(SigningKey.kid == match[1])
+    ).scalar_one_or_none()
+
+
+def _signature_ok(token: str, key: SigningKey) -> bool:
+    try:
+        jwt.api_jws.PyJWS().decode(
+            token, load_pem_public_key(key.public_pem.encode()), algorithms=["RS256"]
+        )
+    except jwt.PyJWTError:
+        return False
+    return True
+
+
+def _issued_assertion(payload: dict[str, Any], urls: ob2.Urls) -> Assertion | None:
+    """The stored assertion that this signed payload states exactly, or None.
+
+    Each field must equal what the campus issued: a copy signed with a retired key (even a leaked
+    one) can only ever repeat a badge the campus gave, never change its recipient or dates.
+    """
+    found = re.fullmatch(r"urn:uuid:(" + UUID_SHAPE + ")", str(payload.get("id", "")))
+    assertion = find_assertion(found[1]) if found else None
+    if assertion is None:
+        return None
+    issued = {
+        "badge": urls.badge(assertion.badge_class.slug),
+        "recipient": {
+            "type": "email",
+            "hashed": True,
+            "salt": assertion.recipient_salt,
+            "identity": assertion.recipient_hash,
+        },
+        "issuedOn": ob2.iso(assertion.issued_at),
+        "expires": ob2.iso(assertion.expires_at) if assertion.expires_at else None,
+        "evidence": assertion.evidence or None,
+    }
+    same = all(payload.get(name) == value for name, value in issued.items())
+    return assertion if same else None
+
+
+def _check_recipient(result: Verification, email: str, assertion: Assertion) -> None:
+    """The address as typed, as OB 2.0 verifiers hash it; earlier campus badges hashed it
+    lower-cased, so that form is accepted too, with a note when only it matches."""
+    salt, identity = assertion.recipient_salt, assertion.recipient_hash
+    exact = ob2.recipient_hash(email, salt) == identity
+    legacy = not exact and ob2.legacy_recipient_hash(email, salt) == identity
+    detail = ""
+    if legacy:
+        detail = _(
+            "Matches only when letter case is ignored; other verifiers need the address "
+            "exactly as %(email)s.",
+            email=email.strip().lower(),
+        )
+    elif not exact:
+        detail = _("The badge was issued to a different e-mail address.")
+    result.add(_("It was issued to %(email)s", email=email), exact or legacy, detail)

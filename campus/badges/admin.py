@@ -1,0 +1,137 @@
+"""Admins: one badge's awards, revoking one or many, and the CSV bulk award."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from campus.auth.models import Role
+from campus.badges.awarding import status_of
+from campus.badges.bulk import apply_bulk_award
+from campus.badges.bulk import count_by_status
+from campus.badges.bulk import parse_bulk_csv
+from campus.badges.forms import BulkAwardForm
+from campus.badges.forms import BulkRevokeForm
+from campus.badges.forms import RevokeForm
+from campus.badges.issuers import BadgeError
+from campus.badges.models import Assertion
+from campus.badges.revocation import revoke as revoke_assertion
+from campus.badges.revocation import revoke_many
+from campus.badges.web import assertion_or_404
+from campus.badges.web import badge_or_404
+from campus.badges.web import bp
+from campus.badges.web import issuing_context
+from campus.clock import utcnow
+from campus.extensions import db
+from campus.security import require_role
+
+MAX_CSV_BYTES = 5 * 1024 * 1024
+
+
+@bp.route("/admin/<slug>", methods=["GET", "POST"])
+@login_required
+def admin_badge(slug: str):
+    require_role(Role.ADMIN)
+    badge = badge_or_404(slug)
+    assertions = list(
+        db.session.execute(
+            db.select(Assertion)
+            .where(Assertion.badge_class_id == badge.id)
+            .order_by(Assertion.issued_at.desc(), Assertion.id.desc())
+            .limit(500)
+        ).scalars()
+    )
+    now = utcnow()
+    return render_template(
+        "badges/admin_badge.html",
+        badge=badge,
+        assertions=assertions,
+        statuses={a.id: status_of(a, now) for a in assertions},
+        revoke_form=RevokeForm(),
+        bulk_form=BulkAwardForm(),
+    )
+
+
+@bp.post("/admin/assertions/<assertion_uuid>/revoke")
+@login_required
+def revoke(assertion_uuid: str):
+    require_role(Role.ADMIN)
+    assertion = assertion_or_404(assertion_uuid)
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    changed = revoke_assertion(assertion, form.reason.data, utcnow())
+    db.session.commit()
+    flash(
+        _("The badge was revoked.") if changed else _("The badge was revoked already."), "success"
+    )
+    return redirect(url_for("badges.admin_badge", slug=assertion.badge_class.slug))
+
+
+@bp.route("/admin/revoke", methods=["GET", "POST"])
+@login_required
+def bulk_revoke():
+    require_role(Role.ADMIN)
+    form = BulkRevokeForm()
+    status = 200
+    if form.validate_on_submit():
+        count, unknown = revoke_many(form.uuids.data.split(), form.reason.data, utcnow())
+        if unknown:
+            db.session.rollback()
+            flash(
+                _(
+                    "Nothing was revoked: these ids are unknown: %(ids)s",
+                    ids=", ".join(unknown[:20]),
+                ),
+                "error",
+            )
+            status = 400
+        else:
+            db.session.commit()
+            flash(_("%(count)d badge(s) revoked.", count=count), "success")
+            return redirect(url_for("badges.bulk_revoke"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("badges/bulk_revoke.html", form=form), status
+
+
+@bp.post("/admin/<slug>/bulk-award")
+@login_required
+def bulk_award(slug: str):
+    require_role(Role.ADMIN)
+    badge = badge_or_404(slug)
+    form = BulkAwardForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if form.csv_file.data and form.csv_file.data.filename:
+        raw = form.csv_file.data.stream.read(MAX_CSV_BYTES + 1)
+        if len(raw) > MAX_CSV_BYTES:
+            abort(413)
+        text = raw.decode("utf-8-sig", errors="replace")
+    else:
+        text = form.csv_text.data or ""
+    try:
+        rows = parse_bulk_csv(text, badge)
+    except BadgeError as error:
+        flash(str(error), "error")
+        return redirect(url_for("badges.admin_badge", slug=slug))
+    if form.confirm.data:
+        count = apply_bulk_award(rows, badge, issuing_context(), utcnow())
+        db.session.commit()
+        flash(_("%(count)d badge(s) awarded.", count=count), "success")
+        return redirect(url_for("badges.admin_badge", slug=slug))
+    form.csv_text.data = text
+    return render_template(
+        "badges/bulk_preview.html",
+        badge=badge,
+        rows=rows[:1000],
+        total=len(rows),
+        counts=count_by_status(rows),
+        form=form,
+    )

@@ -1,0 +1,143 @@
+"""Review badges: a learner applies with evidence, a reviewer of their organisation decides."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask_babel import gettext as _
+
+from campus.auth.models import User
+from campus.badges.awarding import AwardResult
+from campus.badges.awarding import active_assertion
+from campus.badges.awarding import award
+from campus.badges.issuers import BadgeError
+from campus.badges.issuers import IssuingContext
+from campus.badges.models import ApplicationStatus
+from campus.badges.models import AwardSource
+from campus.badges.models import BadgeApplication
+from campus.badges.models import BadgeClass
+from campus.extensions import db
+from campus.paths import review
+from campus.paths import services as path_services
+
+
+def latest_application(user: User, badge: BadgeClass) -> BadgeApplication | None:
+    return db.session.execute(
+        db.select(BadgeApplication)
+        .where(BadgeApplication.user_id == user.id, BadgeApplication.badge_class_id == badge.id)
+        .order_by(BadgeApplication.submitted_at.desc(), BadgeApplication.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def apply_for_badge(
+    user: User,
+    badge: BadgeClass,
+    narrative: str,
+    link: str | None,
+    file: path_services.EvidenceFile | None,
+    upload_dir: Path,
+    allowed_extensions: list[str],
+    max_bytes: int,
+    now: datetime,
+) -> BadgeApplication:
+    """Store evidence for a review badge; refuses while an application waits or the badge is held."""
+    if not badge.is_review:
+        raise BadgeError(_("This badge is not awarded on review."))
+    if active_assertion(user, badge) is not None:
+        raise BadgeError(_("You already hold this badge."))
+    waiting = latest_application(user, badge)
+    if waiting is not None and waiting.status == ApplicationStatus.SUBMITTED:
+        raise BadgeError(_("Your earlier application is still waiting for review."))
+    narrative = narrative.strip()
+    if len(narrative) < 20:
+        raise BadgeError(_("Please describe your evidence in at least 20 characters."))
+    link = (link or "").strip() or None
+    if not link and not file:
+        raise BadgeError(_("Please add a link or a file."))
+    file_name = stored_name = file_size = None
+    try:
+        if link:
+            path_services.check_link(link)
+        if file:
+            file_name, stored_name, file_size = path_services.store_upload(
+                file, upload_dir, allowed_extensions, max_bytes
+            )
+    except path_services.ActivityError as error:
+        raise BadgeError(str(error)) from error
+    application = path_services.insert_with_upload(
+        BadgeApplication,
+        upload_dir,
+        user_id=user.id,
+        badge_class_id=badge.id,
+        narrative=narrative,
+        link_url=link,
+        file_name=file_name,
+        stored_name=stored_name,
+        file_size=file_size,
+        status=ApplicationStatus.SUBMITTED,
+        submitted_at=now,
+    )
+    if application is None:  # a concurrent twin (a double click) got in first: it waits for review
+        application = latest_application(user, badge)
+        assert application is not None
+    return application
+
+
+def pending_applications(reviewer: User) -> list[BadgeApplication]:
+    query = db.select(BadgeApplication).where(
+        BadgeApplication.status == ApplicationStatus.SUBMITTED
+    )
+    query = review.reviewable(query, BadgeApplication, reviewer)
+    return list(
+        db.session.execute(
+            query.order_by(BadgeApplication.submitted_at, BadgeApplication.id)
+        ).scalars()
+    )
+
+
+def _check_open(application: BadgeApplication, reviewer: User) -> None:
+    try:
+        review.check_reviewer(reviewer, application.user_id)
+    except review.ReviewError as error:
+        raise BadgeError(str(error)) from error
+    if application.status != ApplicationStatus.SUBMITTED:
+        raise BadgeError(_("This application has already been reviewed."))
+
+
+def accept_application(
+    application: BadgeApplication,
+    reviewer: User,
+    feedback: str,
+    context: IssuingContext,
+    now: datetime,
+) -> AwardResult:
+    """Accept and award the badge with the evidence attached to the assertion."""
+    _check_open(application, reviewer)
+    evidence: dict[str, Any] = {"narrative": application.narrative}
+    if application.link_url:
+        evidence["id"] = application.link_url
+    result = award(
+        application.user, application.badge_class, context, now, AwardSource.REVIEW, [evidence]
+    )
+    application.status = ApplicationStatus.ACCEPTED
+    application.reviewed_at = now
+    application.reviewer_id = reviewer.id
+    application.feedback = feedback.strip() or None
+    application.assertion_id = result.assertion.id
+    db.session.flush()
+    return result
+
+
+def return_application(
+    application: BadgeApplication, reviewer: User, feedback: str, now: datetime
+) -> None:
+    _check_open(application, reviewer)
+    if not feedback.strip():
+        raise BadgeError(_("Tell the learner what to improve."))
+    application.status = ApplicationStatus.RETURNED
+    application.reviewed_at = now
+    application.reviewer_id = reviewer.id
+    application.feedback = feedback.strip()

@@ -1,0 +1,260 @@
+"""Awarding: sign, bake and store an assertion once, then any milestone it completes.
+
+Services flush and never commit: an award commits with the request (or the outbox job) that
+earned it, and a failure anywhere (key, signing, baking, database) rolls it all back.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid as uuid_module
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from campus.auth.models import User
+from campus.badges import ob2
+from campus.badges import signing
+from campus.badges.baking import bake
+from campus.badges.issuers import BadgeError
+from campus.badges.issuers import IssuingContext
+from campus.badges.models import Assertion
+from campus.badges.models import AssertionStatus
+from campus.badges.models import AwardRule
+from campus.badges.models import AwardSource
+from campus.badges.models import BadgeClass
+from campus.badges.models import SigningKey
+from campus.badges.revocation import revoke
+from campus.clock import aware
+from campus.extensions import db
+from campus.i18n import pick
+from campus.paths import kinds
+from campus.paths.models import LearningPath
+from campus.paths.models import PathCompletion
+
+
+@dataclass
+class AwardResult:
+    assertion: Assertion
+    created: bool
+    milestones: list[Assertion] = field(default_factory=list)
+
+
+def active_assertion(user: User, badge: BadgeClass) -> Assertion | None:
+    return db.session.execute(
+        db.select(Assertion).where(Assertion.active_key == f"{badge.id}:{user.id}")
+    ).scalar_one_or_none()
+
+
+def is_expired(assertion: Assertion, now: datetime) -> bool:
+    return assertion.expires_at is not None and aware(assertion.expires_at) <= now
+
+
+def status_of(assertion: Assertion, now: datetime) -> AssertionStatus:
+    if assertion.revoked_at is not None:
+        return AssertionStatus.REVOKED
+    return AssertionStatus.EXPIRED if is_expired(assertion, now) else AssertionStatus.VALID
+
+
+def sign_and_bake(assertion: Assertion, key: SigningKey, context: IssuingContext) -> None:
+    """(Re)write the signed edition and both baked images of `assertion` with `key`.
+
+    Used at issue time and when a key rotation re-signs the stored editions.
+    """
+    badge = assertion.badge_class
+    payload = ob2.assertion_document(
+        context.urls,
+        uuid=assertion.uuid,
+        badge_slug=badge.slug,
+        identity=assertion.recipient_hash,
+        salt=assertion.recipient_salt,
+        issued_at=assertion.issued_at,
+        expires_at=assertion.expires_at,
+        evidence=assertion.evidence,
+        key_id=key.kid,
+    )
+    jws = signing.sign_assertion(payload, key, context.keys_dir, context.passphrase)
+    assertion.signing_key = key
+    assertion.jws = jws
+    assertion.baked_png = bake(badge.image_png, jws)
+    assertion.baked_svg = bake(badge.image_svg, jws)
+
+
+def award(
+    user: User,
+    badge: BadgeClass,
+    context: IssuingContext,
+    now: datetime,
+    source: AwardSource,
+    evidence: list[dict[str, Any]] | None = None,
+) -> AwardResult:
+    """Issue `badge` to `user` once: sign, bake and store, then award any milestone it completes.
+
+    Everything happens in the caller's transaction; an exception leaves nothing behind.
+    """
+    existing = active_assertion(user, badge)
+    if existing is not None and not is_expired(existing, now):
+        return AwardResult(existing, created=False)
+    if existing is not None:
+        # Earned again after it expired: the old assertion stays as history, a new one is issued.
+        existing.active_key = None
+        db.session.flush()
+    if badge.is_retired:
+        raise BadgeError(_("This badge is no longer awarded."))
+    key = signing.key_for_signing(badge.issuer, context.keys_dir, context.passphrase, now)
+    salt = secrets.token_hex(16)
+    assertion = Assertion(
+        uuid=str(uuid_module.uuid4()),
+        badge_class=badge,
+        user_id=user.id,
+        active_key=f"{badge.id}:{user.id}",
+        recipient_salt=salt,
+        # The stored address exactly as it is: verifiers hash what the learner types (OB 2.0).
+        recipient_hash=ob2.recipient_hash(user.badge_email or user.email, salt),
+        issued_at=now,
+        expires_at=now + timedelta(days=badge.valid_for_days) if badge.valid_for_days else None,
+        evidence=evidence or [],
+        source=source,
+    )
+    sign_and_bake(assertion, key, context)
+    try:
+        with db.session.begin_nested():
+            db.session.add(assertion)
+    except IntegrityError:
+        winner = active_assertion(user, badge)
+        if winner is None:
+            raise
+        return AwardResult(winner, created=False)
+    result = AwardResult(assertion, created=True)
+    result.milestones = _award_milestones(user, badge, context, now)
+    return result
+
+
+def _award_milestones(
+    user: User, badge: BadgeClass, context: IssuingContext, now: datetime
+) -> list[Assertion]:
+    """Award each milestone that `badge` completes; the holdings query runs only when one could."""
+    candidates = [
+        milestone
+        for milestone in db.session.execute(
+            db.select(BadgeClass).where(
+                BadgeClass.award_rule == AwardRule.MILESTONE, BadgeClass.is_retired.is_(False)
+            )
+        ).scalars()
+        if badge.slug in milestone.members
+    ]
+    if not candidates:
+        return []
+    awarded = []
+    held = held_badge_slugs(user, now)
+    for milestone in candidates:
+        if set(milestone.members) <= held and milestone.slug not in held:
+            result = award(
+                user,
+                milestone,
+                context,
+                now,
+                AwardSource.MILESTONE,
+                [{"narrative": _milestone_narrative(milestone)}],
+            )
+            if result.created:
+                awarded.append(result.assertion)
+                awarded.extend(result.milestones)
+                held.add(milestone.slug)
+    return awarded
+
+
+def _milestone_narrative(milestone: BadgeClass) -> str:
+    return "Holds every member badge: " + ", ".join(milestone.members)
+
+
+def held_badge_slugs(user: User, now: datetime) -> set[str]:
+    return {a.badge_class.slug for a in held_assertions(user) if not is_expired(a, now)}
+
+
+def held_assertions(user: User) -> list[Assertion]:
+    return list(
+        db.session.execute(
+            db.select(Assertion)
+            .where(Assertion.user_id == user.id, Assertion.revoked_at.is_(None))
+            .order_by(Assertion.issued_at.desc(), Assertion.id.desc())
+        ).scalars()
+    )
+
+
+def all_assertions(user: User) -> list[Assertion]:
+    return list(
+        db.session.execute(
+            db.select(Assertion)
+            .where(Assertion.user_id == user.id)
+            .order_by(Assertion.issued_at.desc(), Assertion.id.desc())
+        ).scalars()
+    )
+
+
+def path_evidence(user: User, path: LearningPath, completed_at: datetime) -> list[dict[str, Any]]:
+    """What a path badge carries as evidence: the completion, then what the module kinds add."""
+    completed = (
+        f'Completed the path "{pick(path.title, "en")}" on {completed_at.date().isoformat()}.'
+    )
+    return [{"narrative": completed}, *kinds.badge_evidence(user, path.active_modules)]
+
+
+def award_for_path(
+    user: User, path: LearningPath, completed_at: datetime, context: IssuingContext
+) -> AwardResult | None:
+    badge = db.session.execute(
+        db.select(BadgeClass).where(BadgeClass.path_id == path.id, BadgeClass.is_retired.is_(False))
+    ).scalar_one_or_none()
+    if badge is None:
+        return None
+    return award(
+        user,
+        badge,
+        context,
+        completed_at,
+        AwardSource.PATH,
+        path_evidence(user, path, completed_at),
+    )
+
+
+def reissue_to_current_email(user: User, context: IssuingContext, now: datetime) -> int:
+    """After the learner claims an address: badges made out to another address are re-issued."""
+    email = user.badge_email or user.email
+    count = 0
+    for assertion in held_assertions(user):
+        if ob2.recipient_matches(email, assertion.recipient_salt, assertion.recipient_hash):
+            continue
+        badge, evidence, source = (
+            assertion.badge_class,
+            list(assertion.evidence),
+            AwardSource(assertion.source),
+        )
+        revoke(assertion, "Re-issued to the address the learner claimed.", now)
+        award(user, badge, context, now, source, evidence)
+        count += 1
+    return count
+
+
+# --- event-driven awarding (the outbox in campus.badges.followups replaces these) -------------
+
+
+def on_path_completed(
+    path: LearningPath, user: User, path_completion: PathCompletion, **_extra: Any
+) -> AwardResult | None:
+    """Award the path's badge inside the request that completed the path (no cron)."""
+    from flask import current_app
+
+    context = IssuingContext.from_config(current_app.config)
+    return award_for_path(user, path, path_completion.completed_at, context)
+
+
+def connect_signals() -> None:
+    from campus.signals import path_completed
+
+    path_completed.connect(on_path_completed)

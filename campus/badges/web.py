@@ -1,0 +1,53 @@
+"""The two badge blueprints and what their views share: `ob` (the public Open Badges
+documents verifiers read) and `badges` (pages, verification, review and admin)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+
+from campus.badges.issuers import IssuingContext
+from campus.badges.issuers import get_badge
+from campus.badges.models import Assertion
+from campus.badges.models import BadgeClass
+from campus.badges.revocation import find_assertion
+
+ob_bp = Blueprint("ob", __name__, url_prefix="/ob")
+bp = Blueprint("badges", __name__, url_prefix="/badges")
+
+JSON_LD = "application/ld+json"
+
+
+def issuing_context() -> IssuingContext:
+    return IssuingContext.from_config(current_app.config)
+
+
+def json_ld(document: dict[str, Any], status: int = 200, cache_seconds: int = 60) -> Response:
+    """Public JSON-LD, readable by other backpacks and verifiers (CORS open)."""
+    response = Response(
+        json.dumps(document, ensure_ascii=False, indent=2), status=status, mimetype=JSON_LD
+    )
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = (
+        f"public, max-age={cache_seconds}" if cache_seconds else "no-cache"
+    )
+    return response
+
+
+def badge_or_404(slug: str) -> BadgeClass:
+    badge = get_badge(slug)
+    if badge is None:
+        abort(404)
+    return badge
+
+
+def assertion_or_404(assertion_uuid: str) -> Assertion:
+    assertion = find_assertion(assertion_uuid)
+    if assertion is None:
+        abort(404)
+    return assertion
