@@ -11,8 +11,11 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from campus.auth.models import User
+from campus.badges.awarding import award_for_path
+from campus.badges.issuers import IssuingContext
 from campus.clock import aware
 from campus.extensions import db
 from campus.i18n import pick
@@ -36,12 +39,9 @@ def on_path_completed(
     )
 
 
-@handler(PATH_AWARD)
+@handler(PATH_AWARD, label=_l("Path badge"))
 def award_path_badge(payload: dict[str, Any], now: datetime, timeout: float) -> list[Announcement]:
     """Award the path's badge (and any milestone it completes), dated at the completion."""
-    from campus.badges.services import IssuingContext
-    from campus.badges.services import award_for_path
-
     user = db.session.get(User, payload["user_id"])
     path = db.session.get(LearningPath, payload["path_id"])
     if user is None or path is None:

@@ -59,12 +59,15 @@ class Handler:
     kind: str
     run: HandlerFunction
     remote: bool
+    label: Any  # what admins read on the follow-up page (a lazy translation)
 
 
 _handlers: dict[str, Handler] = {}
 
 
-def handler(kind: str, remote: bool = False) -> Callable[[HandlerFunction], HandlerFunction]:
+def handler(
+    kind: str, remote: bool = False, label: Any = None
+) -> Callable[[HandlerFunction], HandlerFunction]:
     """Register `function(payload, now, timeout)` as the follow-up called `kind`.
 
     It runs in its own transaction (committed when it returns, rolled back when it raises); any
@@ -72,7 +75,7 @@ def handler(kind: str, remote: bool = False) -> Callable[[HandlerFunction], Hand
     """
 
     def register(function: HandlerFunction) -> HandlerFunction:
-        _handlers[kind] = Handler(kind, function, remote)
+        _handlers[kind] = Handler(kind, function, remote, label or kind)
         return function
 
     return register
@@ -80,6 +83,11 @@ def handler(kind: str, remote: bool = False) -> Callable[[HandlerFunction], Hand
 
 def registered_kinds() -> list[str]:
     return sorted(_handlers)
+
+
+def label_of(kind: str) -> Any:
+    found = _handlers.get(kind)
+    return found.label if found is not None else kind
 
 
 def enqueue(

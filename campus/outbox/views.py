@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from campus.auth.models import Role
+from campus.auth.models import User
 from campus.clock import utcnow
 from campus.extensions import db
 from campus.outbox import services
@@ -28,12 +29,18 @@ bp = Blueprint("outbox", __name__, url_prefix="/manage/follow-ups")
 @login_required
 def index():  # type: ignore[no-untyped-def]
     require_role(Role.ADMIN)
+    items = services.unfinished()
+    user_ids = {item.user_id for item in items if item.user_id is not None}
+    people = dict(
+        db.session.execute(db.select(User.id, User.name).where(User.id.in_(user_ids))).all()
+    )
     return render_template(
         "outbox/index.html",
-        items=services.unfinished(),
+        items=items,
         counts=services.counts(),
+        people=people,
+        label_of=services.label_of,
         form=RetryForm(),
-        now=utcnow(),
     )
 
 
