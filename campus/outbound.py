@@ -13,7 +13,9 @@ intranet), so every such fetch goes through `GuardedSession`:
   for the check and 127.0.0.1 for the connection). Host header, TLS SNI and certificate checks
   still use the host name, because only the socket is made here;
 - no redirects (a 3xx is returned as it is and `fetch_json` treats it as a failure);
-- connect and read timeouts, an overall deadline, and a body cap checked while streaming.
+- connect and read timeouts, a body cap checked while streaming, and a hard overall deadline:
+  a read timeout is per read, so a server that trickles its status line or headers a byte at a
+  time would never trip it; at `total_seconds` a watchdog shuts the request's sockets down.
 
 Private, loopback, link-local, multicast, reserved and unspecified addresses (and IPv6 forms
 that embed them) are refused unless `LTI_ALLOW_PRIVATE_ADDRESSES` is on: a lab, or an LMS on the
@@ -25,8 +27,10 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
+import threading
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -106,6 +110,51 @@ def check_url(url: str) -> None:
         raise OutboundError("port 0 is not a destination")
 
 
+# The sockets the current GuardedSession request opened (set around each request, same thread).
+_request_sockets: ContextVar[list[socket.socket] | None] = ContextVar(
+    "outbound_request_sockets", default=None
+)
+
+
+def _tracked(sock: socket.socket) -> socket.socket:
+    sockets = _request_sockets.get()
+    if sockets is not None:
+        sockets.append(sock)
+    return sock
+
+
+class _Watchdog:
+    """Shuts the given sockets down at the deadline: a blocked read then ends at once."""
+
+    def __init__(self, sockets: list[socket.socket], seconds: float) -> None:
+        self.sockets = sockets
+        self.fired = False
+        self._timer = threading.Timer(max(seconds, 0.0), self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def _fire(self) -> None:
+        self.fired = True
+        for sock in list(self.sockets):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _TrackedConnectionMixin:
+    """urllib3's own connection (private addresses allowed), with the watchdog's bookkeeping."""
+
+    def _new_conn(self) -> socket.socket:
+        return _tracked(super()._new_conn())  # type: ignore[misc]
+
+
 class _GuardedConnectionMixin:
     """Replaces urllib3's `_new_conn`: resolve once, keep public addresses, connect to one of
     them, verify the peer. Everything else (Host, SNI, certificates) stays urllib3's."""
@@ -144,7 +193,7 @@ class _GuardedConnectionMixin:
             if not is_public_address(peer):  # defence in depth: what we reached, not what we asked
                 sock.close()
                 raise BlockedAddress(f"{self.host} connected to a non-public address")
-            return sock
+            return _tracked(sock)
         raise NewConnectionError(self, f"failed to connect: {last_error}")  # type: ignore[arg-type]
 
 
@@ -156,6 +205,14 @@ class _GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
     pass
 
 
+class _TrackedHTTPConnection(_TrackedConnectionMixin, HTTPConnection):
+    pass
+
+
+class _TrackedHTTPSConnection(_TrackedConnectionMixin, HTTPSConnection):
+    pass
+
+
 class _GuardedHTTPPool(HTTPConnectionPool):
     ConnectionCls = _GuardedHTTPConnection
 
@@ -164,13 +221,26 @@ class _GuardedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _GuardedHTTPSConnection
 
 
+class _TrackedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _TrackedHTTPConnection
+
+
+class _TrackedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _TrackedHTTPSConnection
+
+
 class _GuardedAdapter(HTTPAdapter):
+    def __init__(self, allow_private: bool) -> None:
+        self.allow_private = allow_private
+        super().__init__(max_retries=0)
+
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _GuardedHTTPPool,
-            "https": _GuardedHTTPSPool,
-        }
+        self.poolmanager.pool_classes_by_scheme = (
+            {"http": _TrackedHTTPPool, "https": _TrackedHTTPSPool}
+            if self.allow_private
+            else {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+        )
 
 
 class GuardedSession(requests.Session):
@@ -183,9 +253,8 @@ class GuardedSession(requests.Session):
         self.policy = policy
         self.trust_env = False  # no HTTP(S)_PROXY: the address check must see the destination
         self.max_redirects = 0
-        adapter = (
-            HTTPAdapter(max_retries=0) if policy.allow_private else _GuardedAdapter(max_retries=0)
-        )
+        self._sockets: list[socket.socket] = []
+        adapter = _GuardedAdapter(policy.allow_private)
         self.mount("http://", adapter)
         self.mount("https://", adapter)
 
@@ -197,15 +266,30 @@ class GuardedSession(requests.Session):
             stream=True,
             timeout=(self.policy.connect_timeout, self.policy.read_timeout),
         )
+        token = _request_sockets.set(self._sockets)
         try:
-            response = super().request(method, url, *args, **kwargs)
-        except BlockedAddress as error:
-            raise OutboundError(str(error)) from error
-        try:
-            _read_capped(response, self.policy)
+            with _Watchdog(self._sockets, self.policy.total_seconds) as watchdog:
+                try:
+                    response = super().request(method, url, *args, **kwargs)
+                    try:
+                        _read_capped(response, self.policy)
+                    finally:
+                        response.close()
+                except BlockedAddress as error:
+                    raise OutboundError(str(error)) from error
+                except (requests.RequestException, OSError) as error:
+                    if watchdog.fired:
+                        raise OutboundError(self._late()) from error
+                    raise
+            if watchdog.fired:  # cut mid-answer: what was read may look complete, it is not
+                raise OutboundError(self._late())
         finally:
-            response.close()
+            _request_sockets.reset(token)
         return response
+
+
+    def _late(self) -> str:
+        return f"no complete answer within {self.policy.total_seconds:g} s"
 
 
 def _read_capped(response: requests.Response, policy: OutboundPolicy) -> None:

@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from conftest import now
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -17,9 +18,11 @@ from campus.outbox import services as outbox
 from campus.outbox.models import OutboxItem
 from campus.outbox.models import OutboxStatus
 from campus.paths import services as paths
+from campus.paths.kinds.quiz import submit_quiz
+from campus.paths.kinds.read import mark_read
+from campus.paths.kinds.reflection import submit_reflection
 from campus.paths.models import Completion
 from campus.paths.models import PathCompletion
-from conftest import now
 
 RIGHT = {"q1": ["b"], "q2": ["a", "c"], "q3": ["a"]}
 REFLECTION = {"text": "Reflection long enough to count here, really."}
@@ -29,8 +32,8 @@ def _two_modules_done(app: Flask, user_id: int) -> None:
     with app.app_context():
         user = db.session.get(User, user_id)
         path = paths.get_path("basics")
-        paths.mark_read(user, paths.get_module(path, "welcome"), now())
-        paths.submit_quiz(user, paths.get_module(path, "check-quiz"), RIGHT, now())
+        mark_read(user, paths.get_module(path, "welcome"), now())
+        submit_quiz(user, paths.get_module(path, "check-quiz"), RIGHT, now())
         db.session.commit()
 
 
@@ -111,9 +114,7 @@ def test_the_last_failure_is_shown_to_admins_and_can_be_retried(
     with app.app_context():
         user = db.session.get(User, learner_id)
         path = paths.get_path("basics")
-        paths.submit_reflection(
-            user, paths.get_module(path, "my-thoughts"), REFLECTION["text"], now()
-        )
+        submit_reflection(user, paths.get_module(path, "my-thoughts"), REFLECTION["text"], now())
         db.session.commit()
         assert outbox.run_committed(now()) == []
         [item] = _items()
@@ -124,7 +125,7 @@ def test_the_last_failure_is_shown_to_admins_and_can_be_retried(
     page = client.get("/manage/follow-ups/")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "badges.path-award" in text and "OSError: the key file is not readable" in text
+    assert "Path badge" in text and "OSError: the key file is not readable" in text
     monkeypatch.undo()
     response = client.post("/manage/follow-ups/retry", data={}, follow_redirects=True)
     assert "1 follow-up(s) tried again, 1 done." in response.get_data(as_text=True)
@@ -190,3 +191,24 @@ def test_a_slow_remote_follow_up_waits_for_cron_instead_of_the_learner(
 def test_unknown_kinds_are_refused_when_written(app: Flask, app_ctx: None) -> None:
     with pytest.raises(KeyError):
         outbox.enqueue("no.such.kind", {}, now())
+
+
+def test_while_a_destination_fails_learners_do_not_wait_for_it(app: Flask, app_ctx: None) -> None:
+    """One timeout marks the kind as failing: the next completions leave it to cron at once."""
+    calls = []
+
+    @outbox.handler("test.down", remote=True)
+    def down(payload, moment, timeout):  # type: ignore[no-untyped-def]
+        calls.append(payload["n"])
+        raise TimeoutError("the LMS did not answer")
+
+    outbox.enqueue("test.down", {"n": 1}, now())
+    db.session.commit()
+    outbox.run_committed(now())
+    outbox.enqueue("test.down", {"n": 2}, now())
+    db.session.commit()
+    outbox.run_committed(now())
+    assert calls == [1]
+    later = now() + timedelta(hours=7)  # the first item's retry is due: cron runs both
+    assert outbox.run_due(later, 1.0) == (0, 2)
+    assert sorted(calls) == [1, 1, 2]

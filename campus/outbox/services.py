@@ -124,6 +124,8 @@ def run_committed(now: datetime | None = None) -> list[Announcement]:
         return []
     budget = float(current_app.config.get("OUTBOX_INLINE_SECONDS", 2.0))
     deadline = time.monotonic() + budget
+    moment = now or utcnow()
+    failing: dict[str, bool] = {}
     announcements = []
     for item_id in ids:
         remaining = deadline - time.monotonic()
@@ -133,10 +135,32 @@ def run_committed(now: datetime | None = None) -> list[Announcement]:
         if item_kind is None:
             continue  # rolled back with a savepoint
         found = _handlers.get(item_kind)
-        if found is not None and found.remote and remaining < 0.2:
-            continue  # no time left for the network: the cron run takes it
-        announcements.extend(run_item(item_id, now or utcnow(), max(remaining, 0.2)))
+        if found is not None and found.remote:
+            if remaining < 0.2:
+                continue  # no time left for the network: the cron run takes it
+            if failing.setdefault(item_kind, _recently_failing(item_kind, moment)):
+                continue  # its destination is failing: do not make every learner wait for it
+        announcements.extend(run_item(item_id, moment, max(remaining, 0.2)))
     return announcements
+
+
+def _recently_failing(kind: str, now: datetime) -> bool:
+    """An item of this kind failed and waits for its retry: while an LMS is down, learners'
+    requests leave its follow-ups to the cron run instead of each waiting out the timeout (which
+    would also tie up a server worker per completion)."""
+    return (
+        db.session.execute(
+            db.select(OutboxItem.id)
+            .where(
+                OutboxItem.kind == kind,
+                OutboxItem.status == OutboxStatus.PENDING.value,
+                OutboxItem.last_error.is_not(None),
+                OutboxItem.next_attempt_at > _utc(now),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def run_due(now: datetime, timeout: float, limit: int = 100) -> tuple[int, int]:
