@@ -19,8 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from campus import create_app  # noqa: E402
 from campus.auth.models import Organisation  # noqa: E402
 from campus.auth.models import User  # noqa: E402
+from campus.badges import awarding  # noqa: E402
+from campus.badges import bulk  # noqa: E402
+from campus.badges import issuers  # noqa: E402
 from campus.badges import ob2  # noqa: E402
-from campus.badges import services  # noqa: E402
 from campus.badges import signing  # noqa: E402
 from campus.badges.files import load_badges  # noqa: E402
 from campus.badges.models import AwardSource  # noqa: E402
@@ -56,8 +58,8 @@ def main() -> None:
             db.create_all()
             tree = load_tree(REPO_ROOT / "content")
             sync_report = sync_tree(tree, now)
-            context = services.IssuingContext.from_config(app.config)
-            services.sync_badges(load_badges(REPO_ROOT / "badges", tree), context, sync_report)
+            context = issuers.IssuingContext.from_config(app.config)
+            issuers.sync_badges(load_badges(REPO_ROOT / "badges", tree), context, sync_report)
             org = Organisation(slug="bench", name="Bench")
             users = [
                 User(email=f"u{i}@bench.fi", name=f"U{i}", password_hash="x", organisation=org)
@@ -68,7 +70,7 @@ def main() -> None:
             user_ids = [user.id for user in users]
             db.session.remove()  # like a request, each award below starts from a fresh session
             print(f"Open Badges benchmark — SQLite file, Python {sys.version.split()[0]}")
-            badge = services.get_badge("tutoring-work")
+            badge = issuers.get_badge("tutoring-work")
             badge_id = badge.id
             key = signing.key_for_signing(badge.issuer, context.keys_dir, None, now)
             payload = ob2.assertion_document(
@@ -91,7 +93,7 @@ def main() -> None:
 
             start = time.perf_counter()
             for user_id in user_ids[: args.issue]:
-                services.award(
+                awarding.award(
                     db.session.get(User, user_id),
                     db.session.get(type(badge), badge_id),
                     context,
@@ -108,7 +110,7 @@ def main() -> None:
             print(
                 f"{'  issuing as a share of the signing ceiling':<58} {100 * issued / ceiling:9.0f} %"
             )
-            some = services.all_assertions(db.session.get(User, user_ids[0]))[0].uuid
+            some = awarding.all_assertions(db.session.get(User, user_ids[0]))[0].uuid
 
         client = app.test_client()
         start = time.perf_counter()
@@ -118,18 +120,18 @@ def main() -> None:
         report("GET baked PNG", args.serve, time.perf_counter() - start)
 
         with app.app_context():
-            badge = services.get_badge("regional-development-work")
+            badge = issuers.get_badge("regional-development-work")
             csv_text = "email,narrative\n" + "".join(
                 f"u{i}@bench.fi,Development work in the regional digi group\n"
                 for i in range(args.issue, args.issue + args.bulk)
             )
             start = time.perf_counter()
-            rows = services.parse_bulk_csv(csv_text, badge)
+            rows = bulk.parse_bulk_csv(csv_text, badge)
             preview = time.perf_counter() - start
             print(f"{'bulk preview of ' + str(args.bulk) + ' rows':<58} {preview:9.2f} s")
             start = time.perf_counter()
-            count = services.apply_bulk_award(
-                rows, badge, services.IssuingContext.from_config(app.config), now
+            count = bulk.apply_bulk_award(
+                rows, badge, issuers.IssuingContext.from_config(app.config), now
             )
             db.session.commit()
             report(

@@ -13,9 +13,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from campus.badges.files import load_badges
-from campus.badges.services import BadgeError
-from campus.badges.services import IssuingContext
-from campus.badges.services import sync_badges
+from campus.badges.issuers import BadgeError
+from campus.badges.issuers import IssuingContext
+from campus.badges.issuers import sync_badges
 from campus.clock import utcnow
 from campus.extensions import db
 from campus.paths.content import load_tree

@@ -1,7 +1,8 @@
-"""Events other capabilities subscribe to (badges award on path_completed).
+"""Events other capabilities subscribe to (badges follow path_completed, LTI passes scores back).
 
-Receivers run inside the sending request's transaction, so a completion and whatever it
-triggers commit or fail together.
+Receivers run inside the sending request's transaction and may only enqueue outbox items
+(campus.outbox.services.enqueue): the follow-up itself runs after that transaction commits, so a
+failing follow-up never undoes the learner's work. Receivers return nothing; senders ignore it.
 """
 
 from __future__ import annotations

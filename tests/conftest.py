@@ -33,8 +33,8 @@ FAST_HASH = "pbkdf2:sha256:1000"
 def load_test_content(app: Flask) -> None:
     """Sync tests/data content and badges, as `flask content sync` would."""
     from campus.badges.files import load_badges
-    from campus.badges.services import IssuingContext
-    from campus.badges.services import sync_badges
+    from campus.badges.issuers import IssuingContext
+    from campus.badges.issuers import sync_badges
 
     tree = load_tree(TEST_CONTENT)
     report = sync_tree(tree, now())

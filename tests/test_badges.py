@@ -42,6 +42,10 @@ from campus.extensions import db
 from campus.outbox import services as outbox
 from campus.paths import services as paths
 from campus.paths.content import load_tree
+from campus.paths.kinds.evidence import submit_evidence
+from campus.paths.kinds.quiz import submit_quiz
+from campus.paths.kinds.read import mark_read
+from campus.paths.kinds.reflection import submit_reflection
 from campus.paths.models import PathCompletion
 from campus.paths.review import review_module_evidence
 from tests.conftest import BASE_URL
@@ -61,9 +65,9 @@ def context(app: Flask) -> IssuingContext:
 def complete_basics(user: User) -> paths.CompletionResult:
     """Complete the path and commit; its badge follows through the outbox, as after a request."""
     path = paths.get_path("basics")
-    paths.mark_read(user, paths.get_module(path, "welcome"), now())
-    paths.submit_quiz(user, paths.get_module(path, "check-quiz"), RIGHT, now())
-    _answer, result = paths.submit_reflection(
+    mark_read(user, paths.get_module(path, "welcome"), now())
+    submit_quiz(user, paths.get_module(path, "check-quiz"), RIGHT, now())
+    _answer, result = submit_reflection(
         user,
         paths.get_module(path, "my-thoughts"),
         "Reflection long enough to count here, really.",
@@ -202,7 +206,7 @@ def test_checklist_answers_why_not_yet(app: Flask, learner: User) -> None:
         ("Extra reading", False),
     ]
     assert items[3].note == "optional"
-    paths.mark_read(learner, paths.get_module(paths.get_path("basics"), "welcome"), now())
+    mark_read(learner, paths.get_module(paths.get_path("basics"), "welcome"), now())
     milestone = checklist(learner, get_badge("both"), now(), "en")
     assert [(i.label, i.done) for i in milestone] == [
         ("Basics badge", False),
@@ -534,6 +538,37 @@ def test_reviewer_cannot_review_own_evidence(app: Flask, make_user) -> None:
             accept_application(application, user, "", context(app), now())
 
 
+@pytest.mark.parametrize(
+    ("narrative", "link", "message"),
+    [
+        ("Too short.", "https://example.org", "at least 20 characters"),
+        ("Long enough narrative for the badge.", None, "a link or a file"),
+        ("Long enough narrative for the badge.", "example.org/work", "full web address"),
+        # Module evidence's limits hold here too: the column takes 2000 characters.
+        ("Long enough narrative for the badge.", "https://example.org/" + "a" * 2000, "too long"),
+        ("x" * 10_001, "https://example.org", "at most 10000 characters"),
+    ],
+)
+def test_badge_applications_follow_the_module_evidence_rules(
+    app: Flask, make_user, narrative: str, link: str | None, message: str
+) -> None:
+    with app.app_context():
+        user = db.session.get(User, make_user())
+        with pytest.raises(BadgeError, match=message):
+            apply_for_badge(
+                user,
+                get_badge("reviewed"),
+                narrative,
+                link,
+                None,
+                Path("/nonexistent"),
+                ["pdf"],
+                10,
+                now(),
+            )
+        assert db.session.execute(db.select(BadgeApplication)).first() is None
+
+
 def test_accepted_module_evidence_completes_the_module(app: Flask, make_user) -> None:
     with app.app_context():
         learner = db.session.get(User, make_user("t@example.org"))
@@ -544,7 +579,7 @@ def test_accepted_module_evidence_completes_the_module(app: Flask, make_user) ->
             )
         )
         module = paths.get_module(paths.get_path("advanced"), "show-your-work")
-        submission = paths.submit_evidence(
+        submission = submit_evidence(
             learner,
             module,
             "My plan, my workshop and feedback.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -11,11 +12,20 @@ from flask import Flask
 from campus.auth.models import User
 from campus.extensions import db
 from campus.paths import services
+from campus.paths.activities import ActivityError
+from campus.paths.kinds.evidence import submit_evidence
+from campus.paths.kinds.quiz import attempts_left
 from campus.paths.kinds.quiz import grade_quiz
+from campus.paths.kinds.quiz import quiz_attempts
+from campus.paths.kinds.quiz import submit_quiz
+from campus.paths.kinds.read import mark_read
+from campus.paths.kinds.reflection import latest_reflection
+from campus.paths.kinds.reflection import submit_reflection
 from campus.paths.models import Completion
 from campus.paths.models import EvidenceSubmission
 from campus.paths.models import PathCompletion
 from campus.paths.models import QuizAttempt
+from campus.paths.uploads import EvidenceFile
 from campus.signals import path_completed
 from tests.conftest import now
 
@@ -39,8 +49,8 @@ def completions(user: User) -> list[Completion]:
 
 def test_completing_twice_records_once(learner: User) -> None:
     welcome = module("basics", "welcome")
-    first = services.mark_read(learner, welcome, now())
-    second = services.mark_read(learner, welcome, now())
+    first = mark_read(learner, welcome, now())
+    second = mark_read(learner, welcome, now())
     db.session.commit()
     assert first.created and not second.created
     assert second.completion.id == first.completion.id
@@ -50,11 +60,11 @@ def test_completing_twice_records_once(learner: User) -> None:
 
 
 def test_completion_enrols_and_progress_counts_required_modules_only(learner: User) -> None:
-    services.mark_read(learner, module("basics", "extra-reading"), now())
+    mark_read(learner, module("basics", "extra-reading"), now())
     progress = services.path_progress(learner, services.get_path("basics"))
     assert progress.enrolled
     assert (progress.required_done, progress.required_total, progress.percent) == (0, 3, 0)
-    services.mark_read(learner, module("basics", "welcome"), now())
+    mark_read(learner, module("basics", "welcome"), now())
     progress = services.path_progress(learner, services.get_path("basics"))
     assert (progress.required_done, progress.percent) == (1, 33)
     assert progress.next_module.slug == "check-quiz"
@@ -65,21 +75,23 @@ def test_path_completes_when_all_required_modules_do_and_signals_once(learner: U
 
     def on_path_completed(sender, **extra):
         received.append((sender.slug, extra["user"].id))
+        return "ignored"  # receivers only enqueue follow-ups; what they return is not kept
 
     path_completed.connect(on_path_completed)
     try:
-        services.mark_read(learner, module("basics", "welcome"), now())
-        services.submit_quiz(learner, module("basics", "check-quiz"), RIGHT, now())
+        mark_read(learner, module("basics", "welcome"), now())
+        submit_quiz(learner, module("basics", "check-quiz"), RIGHT, now())
         assert services.path_progress(learner, services.get_path("basics")).completed_at is None
-        _answer, result = services.submit_reflection(
+        _answer, result = submit_reflection(
             learner,
             module("basics", "my-thoughts"),
             "I learned that small steps work better than big plans.",
             now(),
         )
         assert result.path_completion is not None
+        assert [f.name for f in fields(result)] == ["completion", "created", "path_completion"]
         # Completing the optional module afterwards does not complete the path again.
-        again = services.mark_read(learner, module("basics", "extra-reading"), now())
+        again = mark_read(learner, module("basics", "extra-reading"), now())
         assert again.created and again.path_completion is None
     finally:
         path_completed.disconnect(on_path_completed)
@@ -121,35 +133,35 @@ def test_quiz_is_graded_on_the_server() -> None:
 def test_failed_quiz_stores_attempt_without_completion_and_limits_attempts(learner: User) -> None:
     quiz = module("basics", "check-quiz")
     wrong = {"q1": ["a"], "q2": ["b"], "q3": ["b"]}
-    attempt, grade, result = services.submit_quiz(learner, quiz, wrong, now())
+    attempt, grade, result = submit_quiz(learner, quiz, wrong, now())
     assert (grade.score, grade.passed, result) == (0.0, False, None)
     assert attempt.answers == wrong
     assert completions(learner) == []
-    services.submit_quiz(learner, quiz, wrong, now())
-    assert services.attempts_left(learner, quiz) == 1
-    _attempt, grade, result = services.submit_quiz(learner, quiz, RIGHT, now())
+    submit_quiz(learner, quiz, wrong, now())
+    assert attempts_left(learner, quiz) == 1
+    _attempt, grade, result = submit_quiz(learner, quiz, RIGHT, now())
     assert grade.passed and result.created and result.completion.score == 100.0
     assert result.completion.source == "quiz"
-    with pytest.raises(services.ActivityError, match="used all attempts"):
-        services.submit_quiz(learner, quiz, RIGHT, now())
+    with pytest.raises(ActivityError, match="used all attempts"):
+        submit_quiz(learner, quiz, RIGHT, now())
     assert db.session.execute(db.select(db.func.count()).select_from(QuizAttempt)).scalar() == 3
 
 
 def test_quiz_needs_every_question_answered(learner: User) -> None:
-    with pytest.raises(services.ActivityError, match="answer every question"):
-        services.submit_quiz(learner, module("basics", "check-quiz"), {"q1": ["b"]}, now())
-    assert services.quiz_attempts(learner, module("basics", "check-quiz")) == []
+    with pytest.raises(ActivityError, match="answer every question"):
+        submit_quiz(learner, module("basics", "check-quiz"), {"q1": ["b"]}, now())
+    assert quiz_attempts(learner, module("basics", "check-quiz")) == []
 
 
 def test_reflection_needs_minimum_length_and_is_kept(learner: User) -> None:
     thoughts = module("basics", "my-thoughts")
-    with pytest.raises(services.ActivityError, match="at least 40"):
-        services.submit_reflection(learner, thoughts, "Too short.", now())
+    with pytest.raises(ActivityError, match="at least 40"):
+        submit_reflection(learner, thoughts, "Too short.", now())
     assert completions(learner) == []
     text = "A longer answer that is kept and shown back to me later."
-    services.submit_reflection(learner, thoughts, text, now())
-    services.submit_reflection(learner, thoughts, text + " Edited.", now())
-    assert services.latest_reflection(learner, thoughts).text == text + " Edited."
+    submit_reflection(learner, thoughts, text, now())
+    submit_reflection(learner, thoughts, text + " Edited.", now())
+    assert latest_reflection(learner, thoughts).text == text + " Edited."
     assert len(completions(learner)) == 1
 
 
@@ -163,8 +175,8 @@ def test_evidence_is_stored_but_does_not_complete(
     )
     evidence = module("advanced", "show-your-work")
     upload_dir = tmp_path / "up"
-    file = services.EvidenceFile("../../etc/My Plan.pdf", io.BytesIO(b"%PDF-1.4 plan"))
-    submission = services.submit_evidence(
+    file = EvidenceFile("../../etc/My Plan.pdf", io.BytesIO(b"%PDF-1.4 plan"))
+    submission = submit_evidence(
         learner,
         evidence,
         "My workshop plan and the feedback I got.",
@@ -180,8 +192,8 @@ def test_evidence_is_stored_but_does_not_complete(
     assert submission.file_name == "etc_My_Plan.pdf"
     assert (upload_dir / submission.stored_name).read_bytes() == b"%PDF-1.4 plan"
     assert completions(learner) == []
-    with pytest.raises(services.ActivityError, match="still waiting"):
-        services.submit_evidence(
+    with pytest.raises(ActivityError, match="still waiting"):
+        submit_evidence(
             learner,
             evidence,
             "Another try with enough text.",
@@ -209,9 +221,9 @@ def test_bad_evidence_is_refused_and_leaves_no_file(
     learner: User, tmp_path: Path, link, file, message
 ) -> None:
     upload_dir = tmp_path / "up"
-    evidence_file = services.EvidenceFile(file[0], io.BytesIO(file[1])) if file else None
-    with pytest.raises(services.ActivityError, match=message):
-        services.submit_evidence(
+    evidence_file = EvidenceFile(file[0], io.BytesIO(file[1])) if file else None
+    with pytest.raises(ActivityError, match=message):
+        submit_evidence(
             learner,
             module("advanced", "show-your-work"),
             "A description long enough.",
@@ -228,7 +240,7 @@ def test_bad_evidence_is_refused_and_leaves_no_file(
 
 def test_prerequisites_block_enrolment_until_completed(learner: User) -> None:
     advanced = services.get_path("advanced")
-    with pytest.raises(services.ActivityError, match="Complete these paths first: Basics"):
+    with pytest.raises(ActivityError, match="Complete these paths first: Basics"):
         services.enroll(learner, advanced, now())
     db.session.add(
         PathCompletion(

@@ -19,6 +19,7 @@ from campus.extensions import db
 from campus.paths import kinds
 from campus.paths import services
 from campus.paths.activities import ActivityError
+from campus.paths.kinds.evidence import submit_evidence
 from campus.paths.manifest import ManifestReader
 from campus.paths.models import Completion
 from campus.paths.models import CompletionSource
@@ -27,6 +28,7 @@ from campus.paths.models import EvidenceSubmission
 from campus.paths.models import Module
 from campus.paths.models import ModuleKind
 from campus.paths.models import PathCompletion
+from campus.paths.uploads import EvidenceFile
 from tests.conftest import now
 
 # The kind's partial is its own: rendered from this string, not from a file under templates/.
@@ -200,12 +202,12 @@ def test_accepted_evidence_is_badge_evidence(learner_id: int, app: Flask, tmp_pa
             ("The second plan, with a file and no link.", None),
             ("The third plan, still waiting for a review.", "https://example.org/three"),
         ):
-            submission = services.submit_evidence(
+            submission = submit_evidence(
                 user,
                 module,
                 description,
                 link,
-                None if link else services.EvidenceFile("plan.pdf", io.BytesIO(b"%PDF plan")),
+                None if link else EvidenceFile("plan.pdf", io.BytesIO(b"%PDF plan")),
                 tmp_path,
                 ["pdf"],
                 1024,
@@ -227,3 +229,24 @@ def test_accepted_evidence_is_badge_evidence(learner_id: int, app: Flask, tmp_pa
 @pytest.fixture
 def learner_id(make_user) -> int:
     return make_user()
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("mark_read", "read"),
+        ("submit_quiz", "quiz"),
+        ("attempts_left", "quiz"),
+        ("quiz_attempts", "quiz"),
+        ("submit_reflection", "reflection"),
+        ("latest_reflection", "reflection"),
+        ("submit_evidence", "evidence"),
+        ("check_link", "evidence"),
+    ],
+)
+def test_a_kinds_services_live_in_its_module_only(name: str, kind: str) -> None:
+    """One place per thing: the path services do not forward to the kinds."""
+    import importlib
+
+    assert hasattr(importlib.import_module(f"campus.paths.kinds.{kind}"), name)
+    assert not hasattr(services, name)

@@ -26,6 +26,9 @@ from campus.extensions import db
 from campus.manage.services import organisation_progress
 from campus.paths import services
 from campus.paths.content import load_tree
+from campus.paths.kinds.quiz import submit_quiz
+from campus.paths.kinds.read import mark_read
+from campus.paths.kinds.reflection import submit_reflection
 from campus.paths.models import Completion
 from campus.paths.models import CompletionSource
 from campus.paths.models import PathCompletion
@@ -89,15 +92,15 @@ def test_sync_completion_and_progress_on_postgres(pg_app: Flask) -> None:
         assert not report.changed  # idempotent on PostgreSQL too
         user = db.session.get(User, user_id)
         path = services.get_path("basics")
-        services.mark_read(user, services.get_module(path, "welcome"), now())
-        services.mark_read(user, services.get_module(path, "welcome"), now())
-        services.submit_quiz(
+        mark_read(user, services.get_module(path, "welcome"), now())
+        mark_read(user, services.get_module(path, "welcome"), now())
+        submit_quiz(
             user,
             services.get_module(path, "check-quiz"),
             {"q1": ["b"], "q2": ["a", "c"], "q3": ["a"]},
             now(),
         )
-        _answer, result = services.submit_reflection(
+        _answer, result = submit_reflection(
             user,
             services.get_module(path, "my-thoughts"),
             "Long enough reflection for the test path.",
@@ -155,8 +158,9 @@ def test_concurrent_completions_record_once(pg_app: Flask, monkeypatch: pytest.M
 
 def test_badges_on_postgres(pg_app: Flask) -> None:
     """Awarding, baked images (bytea), JSON evidence and revocation on a real server."""
+    from campus.badges import issuers
     from campus.badges import ob2
-    from campus.badges import services as badge_services
+    from campus.badges import revocation
     from campus.badges import verify
     from campus.badges.baking import unbake
     from campus.badges.files import load_badges
@@ -168,21 +172,21 @@ def test_badges_on_postgres(pg_app: Flask) -> None:
     user_id = _seed(pg_app)
     pg_app.config.update(BASE_URL=BASE_URL, KEYS_DIR=str(Path(tempfile.mkdtemp()) / "keys"))
     with pg_app.app_context():
-        context = badge_services.IssuingContext.from_config(pg_app.config)
-        badge_services.sync_badges(
+        context = issuers.IssuingContext.from_config(pg_app.config)
+        issuers.sync_badges(
             load_badges(TEST_BADGES, load_tree(TEST_CONTENT)), context, SyncReport()
         )
         db.session.commit()
         user = db.session.get(User, user_id)
         path = services.get_path("basics")
-        services.mark_read(user, services.get_module(path, "welcome"), now())
-        services.submit_quiz(
+        mark_read(user, services.get_module(path, "welcome"), now())
+        submit_quiz(
             user,
             services.get_module(path, "check-quiz"),
             {"q1": ["b"], "q2": ["a", "c"], "q3": ["a"]},
             now(),
         )
-        services.submit_reflection(
+        submit_reflection(
             user,
             services.get_module(path, "my-thoughts"),
             "Long enough reflection for the test path.",
@@ -198,7 +202,7 @@ def test_badges_on_postgres(pg_app: Flask) -> None:
         assert assertion.evidence[0]["narrative"].startswith("Completed the path")
         urls = ob2.Urls(BASE_URL)
         assert verify.verify_image(bytes(assertion.baked_svg), urls, now(), "pg@example.org").valid
-        badge_services.revoke(assertion, "Test", now())
+        revocation.revoke(assertion, "Test", now())
         db.session.commit()
         assert not verify.verify_text(assertion.jws, urls, now()).valid
 

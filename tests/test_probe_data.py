@@ -27,15 +27,19 @@ from campus import create_app
 from campus.auth.models import Organisation
 from campus.auth.models import Role
 from campus.auth.models import User
-from campus.badges import services as badge_services
+from campus.badges.applications import apply_for_badge
+from campus.badges.issuers import get_badge
 from campus.badges.models import BadgeApplication
 from campus.extensions import db
 from campus.paths import services
+from campus.paths.kinds.evidence import submit_evidence
+from campus.paths.kinds.read import mark_read
 from campus.paths.models import Completion
 from campus.paths.models import Enrollment
 from campus.paths.models import EvidenceSubmission
 from campus.paths.models import Module
 from campus.paths.models import PathCompletion
+from campus.paths.uploads import EvidenceFile
 from campus.routing import MAX_ID
 from campus.routing import page_number
 from campus.routing import parse_id
@@ -189,7 +193,7 @@ def _check_double_clicks(campus: LiveCampus) -> None:
         basics = services.get_path("basics")
         welcome = services.get_module(basics, "welcome")
         evidence = services.get_module(services.get_path("advanced"), "show-your-work")
-        badge = badge_services.get_badge("reviewed")
+        badge = get_badge("reviewed")
         counts = {
             "enrol": (Enrollment, "path_id", basics.id),
             "done": (Completion, "module_id", welcome.id),
@@ -259,12 +263,12 @@ def test_a_concurrent_evidence_submission_keeps_one_waiting(
     upload_dir = tmp_path / "up"
 
     def submit(name: str) -> EvidenceSubmission:
-        return services.submit_evidence(
+        return submit_evidence(
             learner,
             evidence,
             DESCRIPTION,
             None,
-            services.EvidenceFile(name, io.BytesIO(b"%PDF-1.4 plan")),
+            EvidenceFile(name, io.BytesIO(b"%PDF-1.4 plan")),
             upload_dir,
             ["pdf"],
             1024,
@@ -284,10 +288,10 @@ def test_a_concurrent_evidence_submission_keeps_one_waiting(
 def test_a_concurrent_badge_application_keeps_one_waiting(
     learner: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    badge = badge_services.get_badge("reviewed")
+    badge = get_badge("reviewed")
 
     def apply(link: str) -> BadgeApplication:
-        return badge_services.apply_for_badge(
+        return apply_for_badge(
             learner, badge, DESCRIPTION, link, None, tmp_path, ["pdf"], 1024, now()
         )
 
@@ -306,7 +310,7 @@ def test_a_completion_is_undone_with_the_rest_of_its_request(learner: User) -> N
     """pysqlite starts no transaction before a SAVEPOINT, so a savepoint-guarded insert was
     committed by its RELEASE: a request that failed later kept half of its work."""
     welcome = services.get_module(services.get_path("basics"), "welcome")
-    services.mark_read(learner, welcome, now())
+    mark_read(learner, welcome, now())
     db.session.rollback()
     assert _rows(Completion, user_id=learner.id) == 0
     assert _rows(Enrollment, user_id=learner.id) == 0
@@ -597,12 +601,12 @@ def test_uploaded_evidence_is_readable_by_the_service_only(learner: User, tmp_pa
     upload_dir = tmp_path / "instance/uploads"
     old_umask = os.umask(0o022)
     try:
-        submission = services.submit_evidence(
+        submission = submit_evidence(
             learner,
             services.get_module(services.get_path("advanced"), "show-your-work"),
             DESCRIPTION,
             None,
-            services.EvidenceFile("plan.pdf", io.BytesIO(b"%PDF-1.4 plan")),
+            EvidenceFile("plan.pdf", io.BytesIO(b"%PDF-1.4 plan")),
             upload_dir,
             ["pdf"],
             1024,
@@ -618,12 +622,12 @@ def test_an_upload_folder_left_open_is_tightened(learner: User, tmp_path: Path) 
     upload_dir = tmp_path / "uploads"
     upload_dir.mkdir(mode=0o755)
     upload_dir.chmod(0o755)
-    badge_services.apply_for_badge(
+    apply_for_badge(
         learner,
-        badge_services.get_badge("reviewed"),
+        get_badge("reviewed"),
         DESCRIPTION,
         None,
-        services.EvidenceFile("work.pdf", io.BytesIO(b"%PDF-1.4 work")),
+        EvidenceFile("work.pdf", io.BytesIO(b"%PDF-1.4 work")),
         upload_dir,
         ["pdf"],
         1024,

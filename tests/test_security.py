@@ -77,12 +77,11 @@ def test_progress_csv(client, two_orgs, app: Flask) -> None:
     with app.app_context():
         from campus.auth.models import User
         from campus.paths import services
+        from campus.paths.kinds.read import mark_read
         from tests.conftest import now
 
         learner = db.session.get(User, ids["learner"])
-        services.mark_read(
-            learner, services.get_module(services.get_path("basics"), "welcome"), now()
-        )
+        mark_read(learner, services.get_module(services.get_path("basics"), "welcome"), now())
         db.session.commit()
     login(client, "admin@home.fi")
     response = client.get(

@@ -10,6 +10,7 @@ from flask import Flask
 from campus.extensions import db
 from campus.paths import services
 from campus.paths.models import Completion
+from campus.paths.models import CompletionSource
 from campus.paths.models import LearningPath
 from campus.paths.models import Module
 from campus.paths.models import Theme
@@ -62,7 +63,7 @@ def test_sync_updates_by_slug_and_retires_removed_modules(
 
         user = db.session.get(User, user_id)
         module = services.get_module(services.get_path("basics"), "extra-reading")
-        services.complete_module(user, module, services.CompletionSource.SELF, now())
+        services.complete_module(user, module, CompletionSource.SELF, now())
         db.session.commit()
         module_id = module.id
     shutil.rmtree(runner_dir / "paths/basics/extra-reading")

@@ -20,7 +20,11 @@ from campus.badges.models import BadgeApplication
 from campus.badges.models import BadgeClass
 from campus.extensions import db
 from campus.paths import review
-from campus.paths import services as path_services
+from campus.paths.activities import ActivityError
+from campus.paths.kinds.evidence import check_evidence
+from campus.paths.uploads import EvidenceFile
+from campus.paths.uploads import insert_with_upload
+from campus.paths.uploads import store_upload
 
 
 def latest_application(user: User, badge: BadgeClass) -> BadgeApplication | None:
@@ -37,7 +41,7 @@ def apply_for_badge(
     badge: BadgeClass,
     narrative: str,
     link: str | None,
-    file: path_services.EvidenceFile | None,
+    file: EvidenceFile | None,
     upload_dir: Path,
     allowed_extensions: list[str],
     max_bytes: int,
@@ -51,23 +55,17 @@ def apply_for_badge(
     waiting = latest_application(user, badge)
     if waiting is not None and waiting.status == ApplicationStatus.SUBMITTED:
         raise BadgeError(_("Your earlier application is still waiting for review."))
-    narrative = narrative.strip()
-    if len(narrative) < 20:
-        raise BadgeError(_("Please describe your evidence in at least 20 characters."))
-    link = (link or "").strip() or None
-    if not link and not file:
-        raise BadgeError(_("Please add a link or a file."))
     file_name = stored_name = file_size = None
     try:
-        if link:
-            path_services.check_link(link)
+        # The same evidence rules as a module's evidence, with its messages.
+        narrative, link = check_evidence({}, narrative, link, file is not None)
         if file:
-            file_name, stored_name, file_size = path_services.store_upload(
+            file_name, stored_name, file_size = store_upload(
                 file, upload_dir, allowed_extensions, max_bytes
             )
-    except path_services.ActivityError as error:
+    except ActivityError as error:
         raise BadgeError(str(error)) from error
-    application = path_services.insert_with_upload(
+    application = insert_with_upload(
         BadgeApplication,
         upload_dir,
         user_id=user.id,

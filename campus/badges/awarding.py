@@ -35,7 +35,6 @@ from campus.extensions import db
 from campus.i18n import pick
 from campus.paths import kinds
 from campus.paths.models import LearningPath
-from campus.paths.models import PathCompletion
 
 
 @dataclass
@@ -239,22 +238,3 @@ def reissue_to_current_email(user: User, context: IssuingContext, now: datetime)
         award(user, badge, context, now, source, evidence)
         count += 1
     return count
-
-
-# --- event-driven awarding (the outbox in campus.badges.followups replaces these) -------------
-
-
-def on_path_completed(
-    path: LearningPath, user: User, path_completion: PathCompletion, **_extra: Any
-) -> AwardResult | None:
-    """Award the path's badge inside the request that completed the path (no cron)."""
-    from flask import current_app
-
-    context = IssuingContext.from_config(current_app.config)
-    return award_for_path(user, path, path_completion.completed_at, context)
-
-
-def connect_signals() -> None:
-    from campus.signals import path_completed
-
-    path_completed.connect(on_path_completed)

@@ -39,7 +39,7 @@ from campus.extensions import db
 from campus.i18n import current_language
 from campus.i18n import pick
 from campus.paths.rendering import render_markdown
-from campus.paths.services import EvidenceFile
+from campus.paths.uploads import EvidenceFile
 from campus.routing import external_url
 
 MAX_VERIFY_IMAGE = 2 * 1024 * 1024

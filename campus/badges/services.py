@@ -17,11 +17,9 @@ from campus.badges.awarding import active_assertion
 from campus.badges.awarding import all_assertions
 from campus.badges.awarding import award
 from campus.badges.awarding import award_for_path
-from campus.badges.awarding import connect_signals
 from campus.badges.awarding import held_assertions
 from campus.badges.awarding import held_badge_slugs
 from campus.badges.awarding import is_expired
-from campus.badges.awarding import on_path_completed
 from campus.badges.awarding import path_evidence
 from campus.badges.awarding import reissue_to_current_email
 from campus.badges.awarding import status_of
@@ -64,7 +62,6 @@ __all__ = [
     "award_for_path",
     "campus_issuer",
     "checklist",
-    "connect_signals",
     "find_assertion",
     "get_badge",
     "held_assertions",
@@ -72,7 +69,6 @@ __all__ = [
     "is_expired",
     "latest_application",
     "list_badges",
-    "on_path_completed",
     "organisation_issuer",
     "parse_bulk_csv",
     "path_evidence",

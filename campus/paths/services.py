@@ -23,9 +23,6 @@ from campus.paths.models import LearningPath
 from campus.paths.models import Module
 from campus.paths.models import PathCompletion
 from campus.paths.models import Theme
-from campus.paths.uploads import EvidenceFile  # noqa: F401 - used by badges through here
-from campus.paths.uploads import insert_with_upload  # noqa: F401 - likewise
-from campus.paths.uploads import store_upload  # noqa: F401 - likewise
 from campus.signals import module_completed
 from campus.signals import path_completed
 
@@ -35,8 +32,6 @@ class CompletionResult:
     completion: Completion
     created: bool
     path_completion: PathCompletion | None = None
-    # What receivers of path_completed returned (badges: the awards), for the page to announce.
-    rewards: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -261,7 +256,7 @@ def complete_module(
         _enroll_once(user, module.path, now)
     module_completed.send(module, user=user, completion=completion)
     result = CompletionResult(completion, created=True)
-    result.path_completion, result.rewards = _complete_path_if_done(user, module.path, now)
+    result.path_completion = _complete_path_if_done(user, module.path, now)
     return result
 
 
@@ -273,24 +268,24 @@ def _find_completion(user: User, module: Module) -> Completion | None:
     ).scalar_one_or_none()
 
 
-def _complete_path_if_done(
-    user: User, path: LearningPath, now: datetime
-) -> tuple[PathCompletion | None, list[Any]]:
+def _complete_path_if_done(user: User, path: LearningPath, now: datetime) -> PathCompletion | None:
+    """Record the path's completion once its last required module is done, and say so to
+    path_completed's receivers (which enqueue their follow-ups in this transaction)."""
     required_ids = [m.id for m in path.required_modules]
     if not required_ids or done_module_ids(user, required_ids) != set(required_ids):
-        return None, []
+        return None
     exists = db.session.execute(
         db.select(PathCompletion).where(
             PathCompletion.user_id == user.id, PathCompletion.path_id == path.id
         )
     ).scalar_one_or_none()
     if exists is not None:
-        return None, []
+        return None
     path_completion = PathCompletion(user_id=user.id, path_id=path.id, completed_at=now)
     db.session.add(path_completion)
     db.session.flush()
-    responses = path_completed.send(path, user=user, path_completion=path_completion)
-    return path_completion, [value for _receiver, value in responses if value is not None]
+    path_completed.send(path, user=user, path_completion=path_completion)
+    return path_completion
 
 
 def learner_submissions(
@@ -310,25 +305,3 @@ def learner_submissions(
 def evidence_submissions(user: User, module: Module) -> list[EvidenceSubmission]:
     """Also read by the review queue; the evidence kind asks here whether one still waits."""
     return learner_submissions(EvidenceSubmission, user, module)
-
-
-# Each built-in kind's own services live in campus/paths/kinds/<kind>.py; callers outside the
-# package (badges, tests) still find them here. Imported on first use: the kinds import us.
-_KIND_SERVICES = {
-    "mark_read": "read",
-    "submit_quiz": "quiz",
-    "quiz_attempts": "quiz",
-    "attempts_left": "quiz",
-    "submit_reflection": "reflection",
-    "latest_reflection": "reflection",
-    "submit_evidence": "evidence",
-    "check_link": "evidence",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _KIND_SERVICES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"campus.paths.kinds.{_KIND_SERVICES[name]}"), name)

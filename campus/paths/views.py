@@ -20,9 +20,9 @@ from flask_wtf import FlaskForm
 
 from campus.clock import utcnow
 from campus.extensions import db
-from campus.i18n import pick
 from campus.paths import kinds
 from campus.paths import services
+from campus.paths.activities import ActivityError
 from campus.paths.forms import ActionForm
 from campus.paths.models import Audience
 from campus.paths.models import EvidenceSubmission
@@ -58,15 +58,6 @@ def _announce(result: services.CompletionResult | None) -> None:
         flash(_("Module completed."), "success")
     if result.path_completion is not None:
         flash(_("Congratulations! You completed the whole path."), "success")
-    for reward in result.rewards:
-        for assertion in [reward.assertion, *reward.milestones]:
-            flash(
-                _(
-                    "You earned the badge “%(name)s”. Find it in My badges.",
-                    name=pick(assertion.badge_class.name),
-                ),
-                "success",
-            )
 
 
 def _guard_prerequisites(path: LearningPath):  # type: ignore[no-untyped-def]
@@ -124,7 +115,7 @@ def enrol(slug: str):
         abort(400)
     try:
         services.enroll(current_user, path, utcnow())
-    except services.ActivityError as error:
+    except ActivityError as error:
         flash(str(error), "error")
         return redirect(url_for("paths.path_detail", slug=slug))
     db.session.commit()
@@ -201,7 +192,7 @@ def submit(path_slug: str, module_slug: str, old: str | None = None):
     submission = kinds.Submission(form, request.form, utcnow(), current_app.config)
     try:
         result = kind.submit(current_user, module, submission)
-    except services.ActivityError as error:
+    except ActivityError as error:
         flash(str(error), "error")
         return _render_module(path, module, status=400, form=form)
     db.session.commit()

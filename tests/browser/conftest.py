@@ -21,8 +21,8 @@ from campus.auth.models import Role
 from campus.auth.models import User
 from campus.auth.services import set_roles
 from campus.badges.files import load_badges
-from campus.badges.services import IssuingContext
-from campus.badges.services import sync_badges
+from campus.badges.issuers import IssuingContext
+from campus.badges.issuers import sync_badges
 from campus.config import REPO_ROOT
 from campus.extensions import db
 from campus.paths.content import load_tree
