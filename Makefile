@@ -65,6 +65,7 @@ bench: setup
 	$(BIN)/python bench/badges.py
 	$(BIN)/python bench/lti.py
 	$(BIN)/python bench/security.py
+	$(BIN)/python bench/outbox.py
 
 clean:
 	rm -rf $(VENV) $(VALIDATOR) instance *.egg-info
