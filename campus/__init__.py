@@ -41,10 +41,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     from campus import errors
+    from campus import outbox
     from campus import security
     from campus import templating
-
-    from campus import outbox
 
     outbox.init_app(app)
     errors.init_app(app)
@@ -73,9 +72,9 @@ def _init_extensions(app: Flask) -> None:
 
     login_manager.login_message = lazy_gettext("Please log in to see this page.")
 
+    from campus import sqlite  # noqa: F401  (savepoints that do not commit)
     from campus.auth import models as auth_models  # noqa: F401  (registers user_loader)
     from campus.badges import models as badges_models  # noqa: F401
-    from campus import sqlite  # noqa: F401  (savepoints that do not commit)
     from campus.badges.followups import connect_signals
     from campus.lti import models as lti_models  # noqa: F401
     from campus.paths import models as paths_models  # noqa: F401

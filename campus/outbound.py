@@ -287,7 +287,6 @@ class GuardedSession(requests.Session):
             _request_sockets.reset(token)
         return response
 
-
     def _late(self) -> str:
         return f"no complete answer within {self.policy.total_seconds:g} s"
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
 
+
 def content_security_policy(
     frame_ancestors: Iterable[str] = (), form_targets: Iterable[str] = ()
 ) -> str:

@@ -70,7 +70,9 @@ def test_a_quick_answer_is_not_cut(trickling_server: str) -> None:
         connection, _ = listener.accept()
         with connection:
             connection.recv(65536)
-            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+            )
 
     threading.Thread(target=answer, daemon=True).start()
     policy = OutboundPolicy(allow_private=True, total_seconds=0.5)

@@ -33,8 +33,8 @@ from werkzeug.local import LocalProxy
 
 from campus.auth.models import LoginFailure
 from campus.auth.models import LoginSession
-from campus.auth.models import login_token_hash
 from campus.auth.models import User
+from campus.auth.models import login_token_hash
 from campus.auth.services import authenticate
 from campus.auth.services import normalise_email
 from campus.extensions import db

@@ -236,7 +236,9 @@ def _record_failure(item_id: int, error: Exception, now: datetime) -> None:
     item = db.session.get(OutboxItem, item_id)
     assert item is not None
     text = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
-    log.warning("outbox item %s (%s) failed, attempt %s: %s", item.id, item.kind, item.attempts, text)
+    log.warning(
+        "outbox item %s (%s) failed, attempt %s: %s", item.id, item.kind, item.attempts, text
+    )
     item.last_error = text
     item.claimed_at = None
     if item.attempts >= int(current_app.config.get("OUTBOX_MAX_ATTEMPTS", 10)):
