@@ -54,11 +54,6 @@ def policy_for_request(form_targets: Iterable[str] = ()) -> str:
     return content_security_policy(current_app.config.get("FRAME_ANCESTORS") or (), form_targets)
 
 
-def policy_with_form_target(origin: str) -> str:
-    """Kept for callers that post one form elsewhere (the LTI launch): see policy_for_request."""
-    return policy_for_request([origin])
-
-
 def init_app(app: Flask) -> None:
     ancestors = app.config.get("FRAME_ANCESTORS") or []
     policy = content_security_policy(ancestors)

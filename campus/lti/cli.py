@@ -1,28 +1,27 @@
-"""`flask lti …`: platform keys and replay records."""
+"""`flask lti …`: the campus LTI key and replay records. Grades waiting for an LMS are sent by
+`flask outbox run`."""
 
 from __future__ import annotations
-
-from datetime import UTC
-from datetime import datetime
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from campus.clock import utcnow
 from campus.extensions import db
-from campus.lti import services
+from campus.lti import keys
+from campus.lti.models import LtiLoginToken
 from campus.lti.models import LtiReplay
+from campus.lti.models import LtiStoreEntry
 
-lti_cli = click.Group("lti", help="LTI 1.3 platform.")
+lti_cli = click.Group("lti", help="LTI 1.3 (both directions).")
 
 
 @lti_cli.command("rotate-key")
 @with_appcontext
 def rotate_key() -> None:
     """Sign with a new key; the old one stays in the JWKS for the grace period."""
-    key = services.rotate_key(
-        services.PlatformContext.from_config(current_app.config), datetime.now(UTC)
-    )
+    key = keys.rotate_key(keys.PlatformContext.from_config(current_app.config), utcnow())
     db.session.commit()
     click.echo(f"New LTI platform key {key.kid}.")
 
@@ -31,30 +30,9 @@ def rotate_key() -> None:
 @with_appcontext
 def prune() -> None:
     """Forget expired nonces, token ids, tool-side launch data and one-time links."""
-    from campus.lti.models import LtiLoginToken
-    from campus.lti.models import LtiStoreEntry
-
-    now = datetime.now(UTC)
+    now = utcnow()
     removed = 0
     for model in (LtiReplay, LtiStoreEntry, LtiLoginToken):
         removed += db.session.execute(db.delete(model).where(model.expires_at < now)).rowcount
     db.session.commit()
     click.echo(f"{removed} expired record(s) removed.")
-
-
-@lti_cli.command("push-grades")
-@click.option(
-    "--failed", is_flag=True, help="Also retry results that gave up after repeated failures."
-)
-@with_appcontext
-def push_grades(failed: bool) -> None:
-    """Send results waiting in the outbox to the LMSs (run from cron; safe to repeat)."""
-    from campus.lti import tool
-
-    sent, waiting = tool.deliver_pending(
-        services.PlatformContext.from_config(current_app.config),
-        datetime.now(UTC),
-        include_failed=failed,
-    )
-    db.session.commit()
-    click.echo(f"{sent} result(s) sent, {waiting} still waiting.")

@@ -1,4 +1,5 @@
-"""LTI 1.3 platform side: registered tools, platform keys, replay records, links and grades."""
+"""LTI 1.3 tables of both directions: tools we launch (platform side), LMSs that launch us (tool
+side), the shared keys and replay records."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
 from campus.auth.models import Organisation
-from campus.auth.models import utcnow
+from campus.clock import utcnow
 from campus.extensions import db
 
 
@@ -157,29 +158,10 @@ class LtiGradeTarget(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platform.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    target: Mapped[str] = mapped_column(String(200))  # "module:<path>/<module>" or "path:<path>"
+    target: Mapped[str] = mapped_column(String(200))  # constants.target_key: a module or a path
     sub: Mapped[str] = mapped_column(String(255))
     ags: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class LtiGradeOutbox(db.Model):
-    """A score waiting for, or delivered to, the LMS: written with the completion, sent after."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    grade_target_id: Mapped[int] = mapped_column(
-        ForeignKey("lti_grade_target.id", ondelete="CASCADE"), index=True
-    )
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(
-        String(16), default="pending", index=True
-    )  # pending|sent|failed
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None]
-
-    grade_target: Mapped[LtiGradeTarget] = relationship()
 
 
 class LtiLoginToken(db.Model):

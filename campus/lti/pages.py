@@ -8,7 +8,7 @@ from flask import Response
 from flask import make_response
 from flask import render_template
 
-from campus.security import policy_with_form_target
+from campus.security import policy_for_request
 
 
 def auto_post(action: str, fields: dict[str, str], title: str, button: str) -> Response:
@@ -20,8 +20,8 @@ def auto_post(action: str, fields: dict[str, str], title: str, button: str) -> R
         )
     )
     target = urlsplit(action)
-    response.headers["Content-Security-Policy"] = policy_with_form_target(
-        f"{target.scheme}://{target.netloc}"
+    response.headers["Content-Security-Policy"] = policy_for_request(
+        [f"{target.scheme}://{target.netloc}"]
     )
     response.headers["Cache-Control"] = "no-store"
     return response

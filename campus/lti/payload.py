@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from datetime import UTC
 from datetime import datetime
 from typing import Any
 
+from campus.clock import aware
 from campus.lti.errors import LtiError
 
 
@@ -90,7 +90,7 @@ def timestamp(body: Mapping[str, Any], key: str) -> datetime:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as error:
         raise LtiError(f"{key} must be an ISO 8601 date and time") from error
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware(moment)
 
 
 def form_field(form: Mapping[str, list[str]], key: str) -> str:

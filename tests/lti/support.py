@@ -50,7 +50,9 @@ def auto_post_form(page: str) -> tuple[str, dict[str, str]]:
     return action, {name: unescape(value) for name, value in FORM_INPUT.findall(page)}
 
 
-def create_campus(tmp_path: Path, content: Path, base_url: str) -> Flask:
+def create_campus(
+    tmp_path: Path, content: Path, base_url: str, extra: dict[str, Any] | None = None
+) -> Flask:
     return create_app(
         {
             "SECRET_KEY": "campus-secret",
@@ -64,6 +66,7 @@ def create_campus(tmp_path: Path, content: Path, base_url: str) -> Flask:
             "BASE_URL": base_url,
             # Both ends of these tests live on 127.0.0.1: the lab setting an operator would use.
             "LTI_ALLOW_PRIVATE_ADDRESSES": True,
+            **(extra or {}),
         }
     )
 

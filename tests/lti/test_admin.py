@@ -6,8 +6,9 @@ from flask import Flask
 
 from campus.auth.models import Role
 from campus.extensions import db
-from campus.lti import services
+from campus.lti import keys as lti_keys
 from campus.lti.models import LtiTool
+from campus.lti.platform import tools
 from tests.conftest import BASE_URL
 from tests.conftest import PASSWORD
 from tests.conftest import now
@@ -68,8 +69,8 @@ def test_tool_pages_need_admin(client, auth, make_user) -> None:  # type: ignore
 def test_key_rotation_keeps_old_key_published(app: Flask) -> None:
     runner = app.test_cli_runner()
     with app.app_context():
-        context = services.PlatformContext.from_config(app.config)
-        first = services.active_key(context, now())
+        context = lti_keys.PlatformContext.from_config(app.config)
+        first = lti_keys.active_key(context, now())
         db.session.commit()
         first_kid = first.kid
     result = runner.invoke(args=["lti", "rotate-key"])
@@ -80,8 +81,8 @@ def test_key_rotation_keeps_old_key_published(app: Flask) -> None:
     assert all("d" not in k for k in keys)  # public halves only
     with app.app_context():
         later = now().replace(year=now().year + 1)
-        assert [k["kid"] for k in services.jwks(later)["keys"]] != [first_kid]
-        assert first_kid not in {k["kid"] for k in services.jwks(later)["keys"]}
+        assert [k["kid"] for k in lti_keys.jwks(later)["keys"]] != [first_kid]
+        assert first_kid not in {k["kid"] for k in lti_keys.jwks(later)["keys"]}
     assert runner.invoke(args=["lti", "prune"]).output.strip() == "0 expired record(s) removed."
     with app.app_context():
         from datetime import timedelta
@@ -109,9 +110,9 @@ def test_a_rotated_tool_key_is_fetched_again(app, monkeypatch) -> None:  # type:
         calls.append(url)
         return sets[min(len(calls), 2) - 1]
 
-    monkeypatch.setattr(services.outbound, "fetch_json", fake_fetch)
-    policy = services.OutboundPolicy()
-    services._JWKS_CACHE.clear()
+    monkeypatch.setattr(tools.outbound, "fetch_json", fake_fetch)
+    policy = tools.OutboundPolicy()
+    tools._JWKS_CACHE.clear()
     tool = Tool(
         slug="t",
         name="t",
@@ -122,8 +123,8 @@ def test_a_rotated_tool_key_is_fetched_again(app, monkeypatch) -> None:  # type:
         redirect_uris=[],
         jwks_url="https://t/jwks",
     )
-    assert services.tool_key_set(tool, policy)["keys"][0]["kid"] == "old"
-    assert services.tool_key_set(tool, policy)["keys"][0]["kid"] == "old"  # cached
-    assert services.tool_key_set(tool, policy, refresh=True)["keys"][0]["kid"] == "new"
+    assert tools.tool_key_set(tool, policy)["keys"][0]["kid"] == "old"
+    assert tools.tool_key_set(tool, policy)["keys"][0]["kid"] == "old"  # cached
+    assert tools.tool_key_set(tool, policy, refresh=True)["keys"][0]["kid"] == "new"
     assert calls == ["https://t/jwks", "https://t/jwks"]
-    services._JWKS_CACHE.clear()
+    tools._JWKS_CACHE.clear()

@@ -23,17 +23,17 @@ from campus.auth.login import record_failure
 from campus.auth.models import LoginFailure
 from campus.auth.models import Role
 from campus.auth.models import User
+from campus.badges.awarding import award
+from campus.badges.issuers import IssuingContext
+from campus.badges.issuers import get_badge
 from campus.badges.models import Assertion
 from campus.badges.models import AwardSource
-from campus.badges.services import IssuingContext
-from campus.badges.services import award
-from campus.badges.services import get_badge
 from campus.extensions import db
 from campus.lti.errors import LtiError
-from campus.lti.identity import is_own_origin
 from campus.lti.models import LtiGradeTarget
 from campus.lti.models import LtiIdentity
 from campus.lti.models import LtiLoginToken
+from campus.lti.tool.identity import is_own_origin
 from tests.conftest import PASSWORD
 from tests.lti import test_tool as tool_tests
 
@@ -462,7 +462,7 @@ def test_a_continuation_token_is_spent_once_even_when_read_twice(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two posts that both read the token before either spends it: only one logs in."""
-    from campus.lti import identity as identity_service
+    from campus.lti.tool import identity as identity_service
 
     token = continuation_token(launch(world, english_browser(), user="lms-race").text)
     now = datetime.now(UTC)

@@ -34,13 +34,17 @@ from campus.auth.models import Organisation
 from campus.auth.models import Role
 from campus.auth.models import User
 from campus.extensions import db
-from campus.lti import services
+from campus.lti.constants import SUPPORTED_SCOPES
+from campus.lti.errors import LtiError
+from campus.lti.keys import PlatformContext
 from campus.lti.models import LtiLineItem
 from campus.lti.models import LtiPlatform
 from campus.lti.models import LtiReplay
 from campus.lti.models import LtiResourceLink
 from campus.lti.models import LtiScore
 from campus.lti.models import LtiTool
+from campus.lti.platform.launch import hint_serializer
+from campus.lti.platform.tools import tool_key_set
 from campus.paths.models import Completion
 from campus.paths.models import Enrollment
 from campus.paths.models import LearningPath
@@ -250,7 +254,7 @@ def test_every_registration_failure_reads_the_same(
         answers[f"{config}/{register}"] = _register(app, admin, lms.base + CONFIG_PATH)
     assert set(answers.values()) == {(502, NEUTRAL)}, answers
     assert _platforms(app) == 0
-    logged = [r for r in caplog.records if r.name == "campus.lti.registration"]
+    logged = [r for r in caplog.records if r.name == "campus.lti.tool.registration"]
     assert len(logged) == len(answers) and all(r.levelname == "WARNING" for r in logged)
     assert "reg-token" not in caplog.text
 
@@ -336,8 +340,8 @@ def test_tool_key_sets_are_fetched_under_the_same_policy(
         redirect_uris=[],
         jwks_url="http://169.254.169.254/jwks",
     )
-    with pytest.raises(services.LtiError) as refused:
-        services.tool_key_set(tool, outbound.OutboundPolicy.from_config(app.config), refresh=True)
+    with pytest.raises(LtiError) as refused:
+        tool_key_set(tool, outbound.OutboundPolicy.from_config(app.config), refresh=True)
     assert refused.value.status == 502 and no_connections == []
 
 
@@ -345,7 +349,7 @@ def test_tool_key_sets_are_fetched_under_the_same_policy(
 
 CLIENT_ID = "probe-tool"
 DEPLOYMENT = "probe-deployment"
-ALL_SCOPES = " ".join(sorted(services.SUPPORTED_SCOPES))
+ALL_SCOPES = " ".join(sorted(SUPPORTED_SCOPES))
 STAMP = "2026-11-23T12:00:00+00:00"
 DELETE = object()
 
@@ -693,9 +697,9 @@ def test_malformed_token_requests_get_an_oauth_error(
 
 def _deep_link_jwt(platform: Platform, **changes: Any) -> str:
     with platform.app.app_context():
-        hint = services._serializer(
-            services.PlatformContext.from_config(platform.app.config)
-        ).dumps({"user": platform.admin_id, "module": platform.module_id, "deep_link": True})
+        hint = hint_serializer(PlatformContext.from_config(platform.app.config)).dumps(
+            {"user": platform.admin_id, "module": platform.module_id, "deep_link": True}
+        )
     claims = {
         "iss": CLIENT_ID,
         "aud": BASE_URL,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -23,9 +24,10 @@ from campus.auth.models import User
 from campus.badges import ob2
 from campus.badges.models import Assertion
 from campus.extensions import db
-from campus.lti.models import LtiGradeOutbox
 from campus.lti.models import LtiIdentity
 from campus.lti.models import LtiPlatform
+from campus.outbox.models import OutboxItem
+from campus.outbox.models import OutboxStatus
 from campus.paths.content import load_tree
 from campus.paths.sync import sync_tree
 from tests.conftest import PASSWORD
@@ -52,12 +54,12 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+def world(tmp_path: Path, world_config: dict[str, Any]) -> Iterator[World]:
     content = tmp_path / "content"
     shutil.copytree(TEST_CONTENT, content)
     campus_server, lms_server = LiveServer(), LiveServer()
     base, lms_base = campus_server.base, lms_server.base
-    campus = create_campus(tmp_path, content, base)
+    campus = create_campus(tmp_path, content, base, world_config)
     campus_server.start(campus)
     private_pem, public_pem = make_key()
     lms = create_platform_app(lms_base, base, private_pem, public_pem)
@@ -67,8 +69,8 @@ def world(tmp_path: Path) -> Iterator[World]:
         tree = load_tree(content)
         report = sync_tree(tree, now())
         from campus.badges.files import load_badges
-        from campus.badges.services import IssuingContext
-        from campus.badges.services import sync_badges
+        from campus.badges.issuers import IssuingContext
+        from campus.badges.issuers import sync_badges
 
         sync_badges(
             load_badges(TEST_BADGES, tree), IssuingContext.from_config(campus.config), report
@@ -149,11 +151,15 @@ def test_completion_is_passed_back_and_survives_an_lms_outage(world: World) -> N
     assert done.status_code == 200  # the learner is not held up by the LMS
     assert world.lms_app.scores == []
     with world.app.app_context():
-        row = db.session.execute(db.select(LtiGradeOutbox)).scalar_one()
-        assert row.status == "pending" and row.attempts == 1 and "503" in (row.last_error or "")
+        item = db.session.execute(db.select(OutboxItem)).scalar_one()
+        assert item.kind == "lti.grade" and item.payload["target"] == "module:basics/welcome"
+        assert item.status == OutboxStatus.PENDING and item.attempts == 1
+        assert "503" in (item.last_error or "")
     world.lms_app.settings["down"] = False
-    result = world.app.test_cli_runner().invoke(args=["lti", "push-grades"])
-    assert "1 result(s) sent" in result.output, result.output
+    runner = world.app.test_cli_runner()
+    assert "1 item(s)" in runner.invoke(args=["outbox", "retry", str(item.id)]).output
+    result = runner.invoke(args=["outbox", "run"])
+    assert result.output.startswith("1 done, 0 not done"), result.output
     [score] = world.lms_app.scores
     assert score["userId"] == "lms-user-1" and score["activityProgress"] == "Completed"
     assert score["gradingProgress"] == "FullyGraded" and score["scoreGiven"] == 1
@@ -194,6 +200,27 @@ def test_deep_linking_picker_returns_a_link_to_the_lms(world: World) -> None:
         item["custom"] == {"campus_target": "path:advanced"}
         and item["url"] == f"{world.campus}/lti/tool/launch"
     )
+
+
+@pytest.mark.parametrize("world_config", [{"FRAME_ANCESTORS": ["https://lms.example"]}])
+def test_the_deep_link_answer_may_be_framed_by_the_configured_lms(world: World) -> None:
+    """The auto-post page goes back inside the LMS's frame: its own CSP keeps the configured
+    frame-ancestors and adds only the LMS's return address as a form target."""
+    browser = requests.Session()
+    picker = launch(world, browser, kind="deeplink", target="")
+    answer = browser.post(
+        f"{world.campus}/lti/tool/deep-link",
+        data={
+            "csrf_token": re.search(r'name="csrf_token"[^>]*value="([^"]+)"', picker.text)[1],
+            "launch_id": re.search(r'name="launch_id" value="([^"]+)"', picker.text)[1],
+            "target": "path:advanced",
+        },
+    )
+    assert answer.status_code == 200 and 'name="JWT"' in answer.text
+    policy = answer.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self' https://lms.example" in policy
+    assert f"form-action 'self' {world.lms}" in policy
+    assert answer.headers["Cache-Control"] == "no-store"
 
 
 def _resign(world: World, fields: dict[str, str], **changes: object) -> dict[str, str]:
@@ -270,10 +297,10 @@ def test_linking_needs_the_existing_accounts_login(world: World) -> None:
 
 
 def test_badges_go_to_the_launch_email_or_are_claimed(world: World) -> None:
+    from campus.badges.awarding import award
+    from campus.badges.issuers import IssuingContext
+    from campus.badges.issuers import get_badge
     from campus.badges.models import AwardSource
-    from campus.badges.services import IssuingContext
-    from campus.badges.services import award
-    from campus.badges.services import get_badge
 
     launch(world, requests.Session())
     with world.app.app_context():

@@ -11,18 +11,18 @@ from typing import Any
 
 import jwt
 
-from campus import keystore
 from campus.extensions import db
 from campus.lti import payload
+from campus.lti.common import consume_once
+from campus.lti.constants import SUPPORTED_SCOPES
 from campus.lti.errors import LtiError
+from campus.lti.keys import PlatformContext
+from campus.lti.keys import active_key
+from campus.lti.keys import private_key
 from campus.lti.models import LtiKey
 from campus.lti.models import LtiTool
-from campus.lti.services import SUPPORTED_SCOPES
-from campus.lti.services import PlatformContext
-from campus.lti.services import active_key
-from campus.lti.services import consume_once
-from campus.lti.services import decode_tool_jwt
-from campus.lti.services import tool_by_client_id
+from campus.lti.platform.tools import decode_tool_jwt
+from campus.lti.platform.tools import tool_by_client_id
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 TOKEN_SECONDS = 3600
@@ -83,7 +83,7 @@ def issue_token(
             "exp": int(now.timestamp()) + TOKEN_SECONDS,
             "jti": secrets.token_urlsafe(16),
         },
-        keystore.load(context.keys_dir, key.file_name, context.passphrase),
+        private_key(context, key),
         algorithm="RS256",
         headers={"kid": key.kid},
     )

@@ -1,7 +1,7 @@
 """Flask glue around lti1p3platform (it ships only Django and FastAPI adapters).
 
 The library builds and signs the launch messages and formats keys; the checks it lacks
-(redirect_uri registration, signed hints, replay, audience, scopes) live in services.py.
+(redirect_uri registration, signed hints, replay, audience, scopes) live in this package.
 """
 
 from __future__ import annotations
@@ -97,7 +97,3 @@ class Launch(LTIAdvantageMessageLaunchAbstract):
 
     def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         return launch_data
-
-
-def jwk(public_pem: str) -> dict[str, Any]:
-    return Registration.get_jwk(public_pem)

@@ -9,22 +9,49 @@ that it cannot be used to tell closed ports from open ones; the detail goes to t
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from campus import outbound
 from campus.extensions import db
+from campus.lti.constants import TOOL_CONFIGURATION
+from campus.lti.constants import MessageType
+from campus.lti.constants import Scope
 from campus.lti.models import LtiPlatform
-from campus.lti.tool import find_platform
+from campus.lti.tool.provisioning import find_platform
+from campus.routing import external_url
 
 log = logging.getLogger(__name__)
 
-SCOPES = (
-    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
-    "https://purl.imsglobal.org/spec/lti-ags/scope/score",
-    "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
-)
+SCOPES = (Scope.LINEITEM, Scope.SCORE, Scope.RESULT)
 ENDPOINTS = ("authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint")
+
+
+@dataclass(frozen=True)
+class ToolEndpoints:
+    """The campus's addresses as an LMS's tool (shown to admins, sent by Dynamic Registration)."""
+
+    login: str
+    launch: str
+    jwks: str
+
+    @property
+    def deep_link(self) -> str:
+        return self.launch  # one launch URL takes both message types
+
+    @property
+    def redirect_uris(self) -> list[str]:
+        return [self.launch]
+
+    @classmethod
+    def current(cls) -> ToolEndpoints:
+        """From BASE_URL and our routes (inside a request)."""
+        return cls(
+            login=external_url("lti_tool.login"),
+            launch=external_url("lti_tool.launch"),
+            jwks=external_url("lti.jwks"),
+        )
 
 
 class RegistrationFailed(Exception):
@@ -34,7 +61,7 @@ class RegistrationFailed(Exception):
 def dynamic_registration(
     openid_configuration_url: str,
     registration_token: str | None,
-    base_url: str,
+    endpoints: ToolEndpoints,
     organisation_id: int,
     name: str,
     policy: outbound.OutboundPolicy,
@@ -44,7 +71,7 @@ def dynamic_registration(
         return _register(
             openid_configuration_url,
             registration_token,
-            base_url,
+            endpoints,
             organisation_id,
             name,
             policy,
@@ -61,7 +88,7 @@ def dynamic_registration(
 def _register(
     config_url: str,
     registration_token: str | None,
-    base_url: str,
+    endpoints: ToolEndpoints,
     organisation_id: int,
     name: str,
     policy: outbound.OutboundPolicy,
@@ -84,13 +111,13 @@ def _register(
         "POST",
         config["registration_endpoint"],
         policy,
-        json_body=_tool_configuration(base_url),
+        json_body=_tool_configuration(endpoints),
         headers=headers,
     )
     if not isinstance(registered, dict):
         raise RegistrationFailed("the registration answer is not a JSON object")
     client_id = registered.get("client_id")
-    tool_configuration = registered.get("https://purl.imsglobal.org/spec/lti-tool-configuration")
+    tool_configuration = registered.get(TOOL_CONFIGURATION)
     deployment = (
         tool_configuration.get("deployment_id") if isinstance(tool_configuration, dict) else None
     )
@@ -114,25 +141,24 @@ def _register(
     return platform
 
 
-def _tool_configuration(base_url: str) -> dict[str, Any]:
-    launch = f"{base_url}/lti/tool/launch"
+def _tool_configuration(endpoints: ToolEndpoints) -> dict[str, Any]:
     return {
         "application_type": "web",
         "response_types": ["id_token"],
         "grant_types": ["implicit", "client_credentials"],
-        "initiate_login_uri": f"{base_url}/lti/tool/login",
-        "redirect_uris": [launch],
+        "initiate_login_uri": endpoints.login,
+        "redirect_uris": endpoints.redirect_uris,
         "client_name": "Campus",
-        "jwks_uri": f"{base_url}/lti/jwks",
+        "jwks_uri": endpoints.jwks,
         "token_endpoint_auth_method": "private_key_jwt",
         "scope": " ".join(SCOPES),
-        "https://purl.imsglobal.org/spec/lti-tool-configuration": {
-            "domain": _netloc(base_url),
-            "target_link_uri": launch,
+        TOOL_CONFIGURATION: {
+            "domain": _netloc(endpoints.launch),
+            "target_link_uri": endpoints.launch,
             "claims": ["iss", "sub", "name", "email"],
             "messages": [
-                {"type": "LtiResourceLinkRequest"},
-                {"type": "LtiDeepLinkingRequest", "target_link_uri": launch},
+                {"type": MessageType.RESOURCE_LINK.value},
+                {"type": MessageType.DEEP_LINKING.value, "target_link_uri": endpoints.deep_link},
             ],
         },
     }

@@ -2,13 +2,11 @@
 list and remove linked identities, confirm the badge address of an LMS-made account.
 
 A blueprint nested in the tool's (`lti_tool.identity.*`, under /lti/tool); the rules live in
-`campus.lti.identity`.
+`campus.lti.tool.identity`.
 """
 
 from __future__ import annotations
 
-from datetime import UTC
-from datetime import datetime
 from typing import NoReturn
 
 from flask import Blueprint
@@ -27,19 +25,17 @@ from flask_login import login_required
 from campus import mail
 from campus.auth import login
 from campus.auth import pages
-from campus.badges.services import IssuingContext
+from campus.badges.issuers import IssuingContext
+from campus.clock import utcnow
 from campus.extensions import csrf
 from campus.extensions import db
-from campus.lti import identity
+from campus.lti.errors import LtiError
 from campus.lti.forms import ActionForm
-from campus.lti.services import LtiError
-from campus.lti.tool import is_synthetic
+from campus.lti.tool import identity
+from campus.lti.tool.provisioning import is_synthetic
+from campus.routing import external_url
 
 bp = Blueprint("identity", __name__)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _refuse(error: LtiError) -> NoReturn:
@@ -78,7 +74,7 @@ def continue_in_window():
     ):
         _not_from_the_landing_page()
     try:
-        user, target = identity.use_login_token(request.form.get("token", ""), _now())
+        user, target = identity.use_login_token(request.form.get("token", ""), utcnow())
     except LtiError as error:
         _refuse(error)
     login.sign_in(user)
@@ -117,7 +113,7 @@ def link_account():
         return _link_page(form, 400)
     try:
         account = pages.check_password(
-            request.form.get("email", ""), request.form.get("password", ""), _now()
+            request.form.get("email", ""), request.form.get("password", ""), utcnow()
         )
     except login.LoginThrottled as throttled:
         pages.flash_throttled(throttled.retry_after)
@@ -127,11 +123,11 @@ def link_account():
         flash(_("The e-mail address or password is not correct."), "error")
         return _link_page(form, 401)
     try:
-        moved = identity.link_identity(current_user._get_current_object(), account, _now())
+        moved = identity.link_identity(current_user._get_current_object(), account, utcnow())
     except LtiError as error:
         _refuse(error)
-    db.session.commit()
     login.sign_in(account)
+    db.session.commit()
     flash(_("Linked. %(count)d completion(s) were carried over.", count=moved), "success")
     return pages.remember_browser(redirect(url_for("paths.dashboard")), account.email)
 
@@ -191,14 +187,14 @@ def claim_badges():
     except LtiError as error:
         flash(str(error), "error")
         return render_template("lti/claim.html", form=form), error.status
-    if not identity.claim_mail_allowed(current_user, _now()):
+    if not identity.claim_mail_allowed(current_user, utcnow()):
         flash(
             _("You asked for several links within the hour. Please wait an hour and try again."),
             "error",
         )
         return pages.too_many(render_template("lti/claim.html", form=form), 3600)
     token = identity.claim_token(current_app.config["SECRET_KEY"], current_user, address)
-    link = current_app.config["BASE_URL"] + url_for(".confirm_claim", token=token)
+    link = external_url("lti_tool.identity.confirm_claim", token=token)
     subject, body = identity.claim_message(address, link)
     try:
         saved = mail.send(mail.MailSettings.from_config(current_app.config), address, subject, body)
@@ -245,7 +241,7 @@ def apply_claim():
         current_user._get_current_object(),
         address,
         IssuingContext.from_config(current_app.config),
-        _now(),
+        utcnow(),
     )
     db.session.commit()
     flash(

@@ -1,4 +1,4 @@
-"""LTI Assignment and Grade Services 2.0 and Names and Role Provisioning 2.0 (platform side).
+"""LTI Assignment and Grade Services 2.0, platform side: line items, scores, results.
 
 The caller (views) has authenticated the tool by its Bearer token. Bodies are type-checked with
 `campus.lti.payload` before anything is read from or written to the database, so that a
@@ -14,23 +14,25 @@ from campus.auth.models import User
 from campus.extensions import db
 from campus.insert_once import insert_once
 from campus.lti import payload
+from campus.lti.constants import MAX_ID
+from campus.lti.constants import ActivityProgress
+from campus.lti.constants import GradingProgress
+from campus.lti.constants import subject
+from campus.lti.constants import user_id_of
 from campus.lti.errors import LtiError
+from campus.lti.keys import PlatformContext
 from campus.lti.models import LtiLineItem
 from campus.lti.models import LtiResourceLink
 from campus.lti.models import LtiScore
 from campus.lti.models import LtiTool
-from campus.lti.services import PlatformContext
-from campus.lti.services import lis_roles
 from campus.paths import services as path_services
 from campus.paths.models import CompletionSource
 from campus.paths.models import Enrollment
 from campus.paths.models import LearningPath
 from campus.paths.models import Module
 
-ACTIVITY = frozenset({"Initialized", "Started", "InProgress", "Submitted", "Completed"})
-GRADING = frozenset({"FullyGraded", "Pending", "PendingManual", "Failed", "NotReady"})
-MAX_ID = 2**63 - 1  # larger ids cannot name a row (and would overflow the database driver)
-MAX_PAGE = 1_000_000
+ACTIVITY = frozenset(progress.value for progress in ActivityProgress)
+GRADING = frozenset(progress.value for progress in GradingProgress)
 
 
 def context_path(context_id: str) -> LearningPath:
@@ -122,10 +124,8 @@ def get_line_item(tool: LtiTool, context_id: str, item_id: int) -> LtiLineItem:
 
 
 def user_from_sub(sub: str) -> User | None:
-    number = sub.removeprefix("campus-user-")
-    if not sub.startswith("campus-user-") or not number.isascii() or not number.isdigit():
-        return None
-    return db.session.get(User, int(number)) if 0 < int(number) <= MAX_ID else None
+    user_id = user_id_of(sub)
+    return db.session.get(User, user_id) if user_id is not None else None
 
 
 def post_score(
@@ -172,7 +172,7 @@ def post_score(
     )
     if module is None or module.is_retired:
         return None
-    if activity != "Completed" and grading != "FullyGraded":
+    if activity != ActivityProgress.COMPLETED and grading != GradingProgress.FULLY_GRADED:
         return None
     pass_mark = float(module.settings.get("pass_mark", 0))
     percent = 100.0 * given / maximum if given is not None and maximum else None
@@ -193,52 +193,10 @@ def results(item: LtiLineItem, context: PlatformContext) -> list[dict[str, Any]]
         {
             "id": f"{context.lineitem_url(item.context_id, item.id)}/results/{score.user_id}",
             "scoreOf": context.lineitem_url(item.context_id, item.id),
-            "userId": f"campus-user-{score.user_id}",
+            "userId": subject(score.user_id),
             "resultScore": score.score_given,
             "resultMaximum": score.score_maximum,
             "comment": score.comment,
         }
         for score in latest.values()
     ]
-
-
-# --- NRPS --------------------------------------------------------------------------------------
-
-
-def members_page(
-    context_id: str, page: int, limit: int, context: PlatformContext
-) -> tuple[dict[str, Any], str | None]:
-    """A page of the path's members (everyone enrolled); the next page's URL, if any."""
-    from campus.i18n import pick
-
-    path = context_path(context_id)
-    if page > MAX_PAGE:
-        raise LtiError("page is out of range")
-    page, limit = max(page, 1), min(max(limit, 1), 100)
-    query = (
-        db.select(User)
-        .join(Enrollment, Enrollment.user_id == User.id)
-        .where(Enrollment.path_id == path.id)
-        .order_by(User.id)
-    )
-    users = list(db.session.execute(query.offset((page - 1) * limit).limit(limit + 1)).scalars())
-    has_next = len(users) > limit
-    members = [
-        {
-            "status": "Active",
-            "user_id": f"campus-user-{u.id}",
-            "name": u.name,
-            "email": u.email,
-            "roles": lis_roles(u),
-        }
-        for u in users[:limit]
-    ]
-    document = {
-        "id": context.memberships_url(context_id),
-        "context": {"id": path.slug, "label": path.slug, "title": pick(path.title)},
-        "members": members,
-    }
-    next_url = (
-        f"{context.memberships_url(context_id)}?page={page + 1}&limit={limit}" if has_next else None
-    )
-    return document, next_url

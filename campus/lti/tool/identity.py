@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
@@ -31,18 +30,20 @@ from itsdangerous import SignatureExpired
 from itsdangerous import URLSafeTimedSerializer
 
 from campus.auth.models import User
-from campus.badges import services as badge_services
+from campus.badges.awarding import reissue_to_current_email
+from campus.badges.issuers import IssuingContext
+from campus.clock import aware_or_none
 from campus.extensions import db
-from campus.lti.models import LtiGradeOutbox
+from campus.lti.errors import LtiError
 from campus.lti.models import LtiGradeTarget
 from campus.lti.models import LtiIdentity
 from campus.lti.models import LtiLoginToken
 from campus.lti.models import LtiPlatform
 from campus.lti.models import LtiStoreEntry
-from campus.lti.services import LtiError
-from campus.lti.tool import is_synthetic
+from campus.lti.tool.provisioning import is_synthetic
 from campus.paths import services as path_services
 from campus.paths.models import Completion
+from campus.paths.models import CompletionSource
 from campus.paths.models import Enrollment
 from campus.paths.models import Module
 from campus.paths.models import PathCompletion
@@ -100,9 +101,7 @@ def create_login_token(user: User, target_url: str, now: datetime) -> str:
 def use_login_token(token: str, now: datetime) -> tuple[User, str]:
     """The user and page of a continuation token, which is spent by this call."""
     entry = db.session.get(LtiLoginToken, _token_hash(token)) if token else None
-    expires = entry.expires_at if entry else None
-    if expires is not None and expires.tzinfo is None:
-        expires = expires.replace(tzinfo=UTC)
+    expires = aware_or_none(entry.expires_at) if entry else None
     user = db.session.get(User, entry.user_id) if entry else None
     if (
         entry is None
@@ -193,7 +192,7 @@ def link_identity(provisional: User, account: User, now: datetime) -> int:
         result = path_services.complete_module(
             account,
             module,
-            path_services.CompletionSource(completion.source),
+            CompletionSource(completion.source),
             completion.completed_at,
             score=completion.score,
         )
@@ -221,7 +220,7 @@ def remove_identity(user: User, identity_id: int) -> None:
         LtiGradeTarget.platform_id == identity.platform_id,
         LtiGradeTarget.sub == identity.sub,
     )
-    db.session.execute(db.delete(LtiGradeOutbox).where(LtiGradeOutbox.grade_target_id.in_(targets)))
+    # Results still waiting in the outbox for these targets are dropped when they run.
     db.session.execute(
         db.delete(LtiGradeTarget).where(LtiGradeTarget.id.in_(targets.scalar_subquery()))
     )
@@ -284,14 +283,12 @@ def read_claim(secret_key: str, token: str, user: User) -> str:
     return str(data["address"])
 
 
-def apply_claim(
-    user: User, address: str, context: badge_services.IssuingContext, now: datetime
-) -> int:
+def apply_claim(user: User, address: str, context: IssuingContext, now: datetime) -> int:
     """Make badges out to the confirmed `address`; re-issues held badges (returns how many)."""
     if user.badge_email == address:
         return 0
     user.badge_email = address
-    return badge_services.reissue_to_current_email(user, context, now)
+    return reissue_to_current_email(user, context, now)
 
 
 CLAIM_MAILS_PER_HOUR = 3

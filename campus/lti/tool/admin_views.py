@@ -1,0 +1,125 @@
+"""Admin pages for the LMSs that launch the campus (blueprint "lti_tool"): registration by hand
+and LTI Dynamic Registration. Results waiting for an LMS are on the follow-ups page (outbox)."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from campus.auth import services as account_services
+from campus.auth.models import Organisation
+from campus.auth.models import Role
+from campus.extensions import db
+from campus.lti.errors import LtiError
+from campus.lti.forms import ActionForm
+from campus.lti.tool import provisioning
+from campus.lti.tool import registration
+from campus.lti.tool.registration import ToolEndpoints
+from campus.lti.tool.views import bp
+from campus.outbound import OutboundPolicy
+from campus.routing import parse_id
+from campus.security import require_role
+
+PLATFORM_FIELDS = (
+    "name",
+    "issuer",
+    "client_id",
+    "auth_login_url",
+    "auth_token_url",
+    "jwks_url",
+    "deployment_ids",
+)
+
+
+def _organisation(value: str | None) -> Organisation | None:
+    return db.session.get(Organisation, parse_id(value) or 0)
+
+
+@bp.route("/platforms", methods=["GET", "POST"])
+@login_required
+def platforms():  # type: ignore[no-untyped-def]
+    require_role(Role.ADMIN)
+    form = ActionForm()
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        organisation = _organisation(request.form.get("organisation_id"))
+        fields = {k: request.form.get(k, "").strip() for k in PLATFORM_FIELDS}
+        try:
+            provisioning.register_platform(
+                provisioning.PlatformFields(
+                    **fields, organisation_id=organisation.id if organisation else 0
+                )
+            )
+        except LtiError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            status = 400
+        else:
+            db.session.commit()
+            flash(_("Platform registered."), "success")
+            return redirect(url_for(".platforms"))
+    return render_template(
+        "lti/platforms.html",
+        form=form,
+        status_code=status,
+        registered=provisioning.list_platforms(),
+        organisations=account_services.list_organisations(),
+        tool_config=ToolEndpoints.current(),
+    ), status
+
+
+def _register_page(form: ActionForm, config_url: str, token: str) -> str:
+    return render_template(
+        "lti/register.html",
+        form=form,
+        config_url=config_url,
+        token=token,
+        organisations=account_services.list_organisations(),
+    )
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@login_required
+def dynamic_register():  # type: ignore[no-untyped-def]
+    """LTI Dynamic Registration: the LMS opens this page with its configuration address."""
+    require_role(Role.ADMIN)
+    form = ActionForm()
+    config_url = request.values.get("openid_configuration", "")
+    if request.method == "GET":
+        return _register_page(form, config_url, request.args.get("registration_token", ""))
+    if not form.validate_on_submit():
+        abort(400)
+    organisation = _organisation(request.form.get("organisation_id"))
+    if organisation is None:
+        abort(400)
+    try:
+        platform = registration.dynamic_registration(
+            config_url,
+            request.form.get("registration_token") or None,
+            ToolEndpoints.current(),
+            organisation.id,
+            request.form.get("name") or "LMS",
+            OutboundPolicy.from_config(current_app.config),
+        )
+    except registration.RegistrationFailed:
+        # One sentence for every failure: the page must not tell closed ports from open ones.
+        db.session.rollback()
+        flash(
+            _(
+                "The registration could not be completed with this platform. "
+                "Check the address and try again."
+            ),
+            "error",
+        )
+        return _register_page(form, config_url, request.form.get("registration_token", "")), 502
+    db.session.commit()
+    return render_template("lti/registered.html", platform=platform)

@@ -1,0 +1,164 @@
+"""Who and what an LMS launch stands for: the registered platform, the account for (issuer, sub),
+the campus path or module the link names, and where that learner's result goes back to."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from werkzeug.security import generate_password_hash
+
+from campus.auth.models import User
+from campus.extensions import db
+from campus.lti.constants import Claim
+from campus.lti.constants import TargetKind
+from campus.lti.constants import parse_target
+from campus.lti.constants import target_key
+from campus.lti.errors import LtiError
+from campus.lti.models import LtiGradeTarget
+from campus.lti.models import LtiIdentity
+from campus.lti.models import LtiPlatform
+from campus.paths import services as path_services
+from campus.paths.models import LearningPath
+from campus.paths.models import Module
+
+SYNTHETIC_DOMAIN = "lti.invalid"
+
+
+def find_platform(iss: str, client_id: str | list[str] | None) -> LtiPlatform | None:
+    client = client_id[0] if isinstance(client_id, list) and client_id else client_id
+    query = db.select(LtiPlatform).where(LtiPlatform.issuer == iss)
+    if client:
+        query = query.where(LtiPlatform.client_id == client)
+    return db.session.execute(query.limit(1)).scalar_one_or_none()
+
+
+def list_platforms() -> list[LtiPlatform]:
+    return list(db.session.execute(db.select(LtiPlatform).order_by(LtiPlatform.name)).scalars())
+
+
+@dataclass(frozen=True)
+class PlatformFields:
+    """What an admin typed to register an LMS by hand."""
+
+    name: str
+    issuer: str
+    client_id: str
+    auth_login_url: str
+    auth_token_url: str
+    jwks_url: str
+    deployment_ids: str  # comma-separated
+    organisation_id: int
+
+
+def register_platform(fields: PlatformFields) -> LtiPlatform:
+    """Store a new LMS, or LtiError with a message for the admin (nothing stored)."""
+    from flask_babel import gettext as _
+
+    urls = (fields.issuer, fields.auth_login_url, fields.auth_token_url, fields.jwks_url)
+    if not all(vars(fields).values()) or not all(
+        u.startswith(("https://", "http://")) for u in urls
+    ):
+        raise LtiError(_("Fill in every field with full web addresses."))
+    if find_platform(fields.issuer, fields.client_id) is not None:
+        raise LtiError(_("This platform is registered already."))
+    platform = LtiPlatform(
+        name=fields.name,
+        issuer=fields.issuer,
+        client_id=fields.client_id,
+        auth_login_url=fields.auth_login_url,
+        auth_token_url=fields.auth_token_url,
+        jwks_url=fields.jwks_url,
+        deployment_ids=[d.strip() for d in fields.deployment_ids.split(",") if d.strip()],
+        organisation_id=fields.organisation_id,
+    )
+    db.session.add(platform)
+    db.session.flush()
+    return platform
+
+
+def is_synthetic(user: User) -> bool:
+    """An account made by a launch (no password login, not matched to anyone by e-mail)."""
+    return user.email.endswith("@" + SYNTHETIC_DOMAIN)
+
+
+def user_for_launch(platform: LtiPlatform, launch: dict[str, Any], now: datetime) -> User:
+    """The account for (platform, sub): created on first launch, never matched by e-mail.
+
+    Course roles in the launch grant nothing on the campus: an LMS instructor is an instructor
+    of that course only, and any registered LMS can claim any role.
+    """
+    sub = str(launch.get("sub") or "")
+    if not sub:
+        raise LtiError("the launch has no user (sub)")
+    identity = db.session.execute(
+        db.select(LtiIdentity).where(LtiIdentity.platform_id == platform.id, LtiIdentity.sub == sub)
+    ).scalar_one_or_none()
+    email = (launch.get("email") or "").strip().lower() or None
+    if identity is not None:
+        user = db.session.get(User, identity.user_id)
+        assert user is not None
+        if email:
+            identity.email = email
+            if is_synthetic(user):
+                user.badge_email = email
+        return user
+    user = User(
+        email=f"lti-{uuid.uuid4().hex}@{SYNTHETIC_DOMAIN}",
+        name=str(launch.get("name") or launch.get("given_name") or "LTI user")[:200],
+        password_hash=generate_password_hash(secrets.token_urlsafe(32)),  # no password login
+        organisation_id=platform.organisation_id,
+        badge_email=email,
+    )
+    db.session.add(user)
+    db.session.flush()
+    db.session.add(
+        LtiIdentity(platform_id=platform.id, sub=sub, user_id=user.id, email=email, created_at=now)
+    )
+    db.session.flush()
+    return user
+
+
+def resolve_target(launch: dict[str, Any]) -> tuple[LearningPath, Module | None]:
+    """The path (and module) the link's custom `campus_target` names."""
+    custom = launch.get(Claim.CUSTOM) or {}
+    target = parse_target(str(custom.get("campus_target", "")))
+    path = path_services.get_path(target.path_slug) if target is not None else None
+    if target is None or path is None:
+        raise LtiError("the link does not name a campus path or module (custom campus_target)", 404)
+    if target.kind == TargetKind.PATH or target.module_slug is None:
+        return path, None
+    module = path_services.get_module(path, target.module_slug)
+    if module is None:
+        raise LtiError("the module of this link no longer exists", 404)
+    return path, module
+
+
+def grade_target_key(path: LearningPath, module: Module | None) -> str:
+    return target_key(path.slug, module.slug if module else None)
+
+
+def remember_grade_target(
+    platform: LtiPlatform, user: User, key: str, launch: dict[str, Any], now: datetime
+) -> None:
+    """Where this learner's result for `key` goes: the launch's AGS endpoint (latest wins)."""
+    ags = launch.get(Claim.AGS_ENDPOINT)
+    if not ags:
+        return
+    target = db.session.execute(
+        db.select(LtiGradeTarget).where(
+            LtiGradeTarget.platform_id == platform.id,
+            LtiGradeTarget.user_id == user.id,
+            LtiGradeTarget.target == key,
+        )
+    ).scalar_one_or_none()
+    if target is None:
+        target = LtiGradeTarget(platform_id=platform.id, user_id=user.id, target=key)
+        db.session.add(target)
+    target.sub = str(launch["sub"])
+    target.ags = ags
+    target.updated_at = now
+    db.session.flush()

@@ -1,0 +1,176 @@
+"""The campus as an LTI 1.3 tool (blueprint "lti_tool"): LMS login and launch, and the
+deep-linking picker. Admin pages are in `admin_views`; continuation, linking and the badge
+address in `identity_views` (nested blueprint "lti_tool.identity")."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import Blueprint
+from flask import abort
+from flask import current_app
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask_babel import gettext as _
+from pylti1p3.contrib.flask import FlaskCookieService
+from pylti1p3.contrib.flask import FlaskMessageLaunch
+from pylti1p3.contrib.flask import FlaskOIDCLogin
+from pylti1p3.contrib.flask import FlaskRequest
+from pylti1p3.contrib.flask import FlaskSessionService
+from pylti1p3.exception import LtiException
+
+from campus.auth.login import sign_in
+from campus.clock import utcnow
+from campus.extensions import csrf
+from campus.extensions import db
+from campus.i18n import current_language
+from campus.i18n import pick
+from campus.lti.common import consume_once
+from campus.lti.common import enrol_for_launch
+from campus.lti.constants import Claim
+from campus.lti.constants import Presentation
+from campus.lti.errors import LtiError
+from campus.lti.forms import ActionForm
+from campus.lti.keys import PlatformContext
+from campus.lti.pages import auto_post
+from campus.lti.tool import deep_linking
+from campus.lti.tool import identity
+from campus.lti.tool import identity_views
+from campus.lti.tool import provisioning
+from campus.lti.tool.config import DatabaseLaunchStorage
+from campus.lti.tool.config import DatabaseToolConf
+from campus.outbound import GuardedSession
+from campus.outbound import OutboundPolicy
+
+bp = Blueprint("lti_tool", __name__, url_prefix="/lti/tool")
+bp.register_blueprint(identity_views.bp)
+
+
+def _launch_objects() -> tuple[FlaskRequest, DatabaseToolConf, DatabaseLaunchStorage]:
+    context = PlatformContext.from_config(current_app.config)
+    return FlaskRequest(), DatabaseToolConf(context, utcnow()), DatabaseLaunchStorage()
+
+
+def _refused(message: str, status: int):  # type: ignore[no-untyped-def]
+    db.session.rollback()
+    return render_template("lti/refused.html", message=message), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@csrf.exempt
+def login():  # type: ignore[no-untyped-def]
+    """OIDC third-party login initiated by the LMS."""
+    flask_request, conf, storage = _launch_objects()
+    target = flask_request.get_param("target_link_uri")
+    if not target or urlsplit(target).netloc != urlsplit(current_app.config["BASE_URL"]).netloc:
+        return _refused(_("The launch does not point at this campus."), 400)
+    try:
+        response = FlaskOIDCLogin(flask_request, conf, launch_data_storage=storage).redirect(target)
+    except LtiException as error:
+        return _refused(str(error), 400)
+    db.session.commit()
+    return response
+
+
+def _message_launch(flask_request, conf, storage) -> FlaskMessageLaunch:  # type: ignore[no-untyped-def]
+    return FlaskMessageLaunch(
+        flask_request,
+        conf,
+        launch_data_storage=storage,
+        session_service=FlaskSessionService(flask_request),
+        cookie_service=FlaskCookieService(flask_request),
+        # pylti1p3 fetches the LMS's key set URL with this session: the outbound policy applies.
+        requests_session=GuardedSession(OutboundPolicy.from_config(current_app.config)),
+    )
+
+
+def _picker(launch_id: str, search: str = "", status: int = 200):  # type: ignore[no-untyped-def]
+    return render_template(
+        "lti/picker.html",
+        launch_id=launch_id,
+        items=deep_linking.picker_items(search, current_language()),
+        search=search,
+        form=ActionForm(),
+    ), status
+
+
+@bp.post("/launch")
+@csrf.exempt
+def launch():  # type: ignore[no-untyped-def]
+    """Validate the LMS's id_token (pylti1p3), then provision the user and open the content."""
+    flask_request, conf, storage = _launch_objects()
+    message = _message_launch(flask_request, conf, storage)
+    try:
+        data = message.get_launch_data()
+    except LtiException as error:
+        return _refused(str(error), 400)
+    platform = provisioning.find_platform(data["iss"], data.get("aud"))
+    if platform is None or not platform.is_enabled:
+        return _refused(_("This platform is not registered."), 400)
+    now = utcnow()
+    try:
+        # pylti1p3 accepts the same id_token again in the same session; a launch is single-use.
+        consume_once(f"tool-nonce:{platform.id}:{data.get('nonce')}", now + timedelta(hours=1), now)
+    except LtiError as error:
+        return _refused(str(error), 400)
+    if message.is_deep_link_launch():
+        db.session.commit()
+        return _picker(message.get_launch_id())
+    try:
+        path, module = provisioning.resolve_target(data)
+        user = provisioning.user_for_launch(platform, data, now)
+        enrol_for_launch(user, path, now)
+    except LtiError as error:
+        return _refused(str(error), error.status)
+    provisioning.remember_grade_target(
+        platform, user, provisioning.grade_target_key(path, module), data, now
+    )
+    sign_in(user)
+    session["lti_embed"] = True
+    target_url = (
+        url_for("paths.module", path_slug=path.slug, module_slug=module.slug)
+        if module
+        else url_for("paths.path_detail", slug=path.slug)
+    )
+    token = identity.create_login_token(user, target_url, now)
+    db.session.commit()
+    presentation = data.get(Claim.LAUNCH_PRESENTATION) or {}
+    return render_template(
+        "lti/landing.html",
+        target_url=target_url,
+        token=token,
+        user=user,
+        in_frame=presentation.get("document_target") == Presentation.IFRAME,
+        title=pick(module.title) if module else pick(path.title),
+    )
+
+
+@bp.post("/deep-link")
+@csrf.exempt
+def deep_link():  # type: ignore[no-untyped-def]
+    """The teacher's pick goes back to the LMS as a signed deep-linking response."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    flask_request, conf, storage = _launch_objects()
+    try:
+        message = FlaskMessageLaunch.from_cache(
+            request.form.get("launch_id", ""),
+            flask_request,
+            conf,
+            launch_data_storage=storage,
+            session_service=FlaskSessionService(flask_request),
+            cookie_service=FlaskCookieService(flask_request),
+        )
+    except LtiException as error:
+        return _refused(str(error), 400)
+    if not message.is_deep_link_launch():
+        return _refused(_("This is not a deep-linking launch."), 400)
+    item = deep_linking.find_item(request.form.get("target", ""), current_language())
+    if item is None:
+        return _picker(request.form.get("launch_id", ""), request.form.get("search", ""), 400)
+    return_url, jwt_value = deep_linking.response(message, item)
+    db.session.commit()
+    return auto_post(return_url, {"JWT": jwt_value}, _("Returning to your course…"), _("Continue"))
