@@ -41,11 +41,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     from campus import errors
-    from campus import outbox
     from campus import security
     from campus import templating
 
-    outbox.init_app(app)
     errors.init_app(app)
     security.init_app(app)
     templating.init_app(app)
@@ -72,45 +70,19 @@ def _init_extensions(app: Flask) -> None:
 
     login_manager.login_message = lazy_gettext("Please log in to see this page.")
 
-    from campus import sqlite  # noqa: F401  (savepoints that do not commit)
-    from campus.auth import models as auth_models  # noqa: F401  (registers user_loader)
-    from campus.badges import models as badges_models  # noqa: F401
-    from campus.badges.followups import connect_signals
-    from campus.lti import models as lti_models  # noqa: F401
-    from campus.paths import models as paths_models  # noqa: F401
-
-    connect_signals()
+    from campus import sqlite  # noqa: F401  (savepoints that do not commit on their own)
 
 
 def _register_blueprints(app: Flask) -> None:
-    from campus.auth.cli import auth_cli
-    from campus.auth.views import bp as auth_bp
-    from campus.badges.cli import badges_cli
-    from campus.badges.views import bp as badges_bp
-    from campus.badges.views import ob_bp
-    from campus.cli import content_cli
-    from campus.lti.cli import lti_cli
-    from campus.lti.tool_views import bp as lti_tool_bp
-    from campus.lti.tool_views import connect_signals as connect_tool_signals
-    from campus.lti.views import bp as lti_bp
-    from campus.manage.cli import manage_cli
-    from campus.manage.views import bp as manage_bp
-    from campus.paths.views import bp as paths_bp
-
-    app.register_blueprint(paths_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(manage_bp)
-    app.register_blueprint(badges_bp)
-    app.register_blueprint(ob_bp)
-    app.register_blueprint(lti_bp)
-    app.register_blueprint(lti_tool_bp)
-    connect_tool_signals()
-    app.cli.add_command(lti_cli)
-    app.cli.add_command(badges_cli)
-    app.cli.add_command(content_cli)
-    app.cli.add_command(auth_cli)
-    app.cli.add_command(manage_cli)
-
+    """Each capability registers its blueprints, commands and signal receivers itself."""
+    from campus import auth
+    from campus import badges
+    from campus import lti
+    from campus import manage
+    from campus import outbox
+    from campus import paths
     from campus.i18n import translate_cli
 
+    for capability in (paths, auth, manage, badges, lti, outbox):
+        capability.init_app(app)
     app.cli.add_command(translate_cli)

@@ -6,7 +6,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the `badges` and `ob` blueprints and the `flask badges …` commands."""
+    """The `badges` and `ob` blueprints, `flask badges …`, and the path badge that follows a
+    path completion (through the outbox)."""
+    from campus.badges import followups
     from campus.badges.cli import badges_cli
     from campus.badges.views import bp
     from campus.badges.views import ob_bp
@@ -14,3 +16,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(ob_bp)
     app.cli.add_command(badges_cli)
+    followups.connect_signals()

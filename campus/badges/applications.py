@@ -23,8 +23,7 @@ from campus.paths import review
 from campus.paths.activities import ActivityError
 from campus.paths.kinds.evidence import check_evidence
 from campus.paths.uploads import EvidenceFile
-from campus.paths.uploads import insert_with_upload
-from campus.paths.uploads import store_upload
+from campus.paths.uploads import insert_with_file
 
 
 def latest_application(user: User, badge: BadgeClass) -> BadgeApplication | None:
@@ -55,29 +54,24 @@ def apply_for_badge(
     waiting = latest_application(user, badge)
     if waiting is not None and waiting.status == ApplicationStatus.SUBMITTED:
         raise BadgeError(_("Your earlier application is still waiting for review."))
-    file_name = stored_name = file_size = None
     try:
         # The same evidence rules as a module's evidence, with its messages.
         narrative, link = check_evidence({}, narrative, link, file is not None)
-        if file:
-            file_name, stored_name, file_size = store_upload(
-                file, upload_dir, allowed_extensions, max_bytes
-            )
+        application = insert_with_file(
+            BadgeApplication,
+            file,
+            upload_dir,
+            allowed_extensions,
+            max_bytes,
+            user_id=user.id,
+            badge_class_id=badge.id,
+            narrative=narrative,
+            link_url=link,
+            status=ApplicationStatus.SUBMITTED,
+            submitted_at=now,
+        )
     except ActivityError as error:
         raise BadgeError(str(error)) from error
-    application = insert_with_upload(
-        BadgeApplication,
-        upload_dir,
-        user_id=user.id,
-        badge_class_id=badge.id,
-        narrative=narrative,
-        link_url=link,
-        file_name=file_name,
-        stored_name=stored_name,
-        file_size=file_size,
-        status=ApplicationStatus.SUBMITTED,
-        submitted_at=now,
-    )
     if application is None:  # a concurrent twin (a double click) got in first: it waits for review
         application = latest_application(user, badge)
         assert application is not None

@@ -37,6 +37,33 @@ def insert_with_upload(model: type[Model], upload_dir: Path, **values: Any) -> M
     return row
 
 
+def insert_with_file(
+    model: type[Model],
+    file: EvidenceFile | None,
+    upload_dir: Path,
+    allowed_extensions: list[str],
+    max_bytes: int,
+    **values: Any,
+) -> Model | None:
+    """Store the optional file, then insert the row that owns it (see insert_with_upload).
+
+    Module evidence and badge applications both keep a file this way.
+    """
+    file_name = stored_name = file_size = None
+    if file:
+        file_name, stored_name, file_size = store_upload(
+            file, upload_dir, allowed_extensions, max_bytes
+        )
+    return insert_with_upload(
+        model,
+        upload_dir,
+        file_name=file_name,
+        stored_name=stored_name,
+        file_size=file_size,
+        **values,
+    )
+
+
 def discard_upload(upload_dir: Path, stored_name: str | None) -> None:
     if stored_name:
         (upload_dir / stored_name).unlink(missing_ok=True)

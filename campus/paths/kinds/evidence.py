@@ -32,8 +32,7 @@ from campus.paths.models import EvidenceStatus
 from campus.paths.models import EvidenceSubmission
 from campus.paths.models import Module
 from campus.paths.uploads import EvidenceFile
-from campus.paths.uploads import insert_with_upload
-from campus.paths.uploads import store_upload
+from campus.paths.uploads import insert_with_file
 
 MIN_DESCRIPTION = 20  # named in its message: "… in at least 20 characters."
 MAX_DESCRIPTION = 10_000
@@ -105,21 +104,16 @@ def submit_evidence(
         s.status == EvidenceStatus.SUBMITTED for s in services.evidence_submissions(user, module)
     ):
         raise ActivityError(_("Your earlier submission is still waiting for review."))
-    file_name = stored_name = file_size = None
-    if file:
-        file_name, stored_name, file_size = store_upload(
-            file, upload_dir, allowed_extensions, max_bytes
-        )
-    submission = insert_with_upload(
+    submission = insert_with_file(
         EvidenceSubmission,
+        file,
         upload_dir,
+        allowed_extensions,
+        max_bytes,
         user_id=user.id,
         module_id=module.id,
         description=description,
         link_url=link,
-        file_name=file_name,
-        stored_name=stored_name,
-        file_size=file_size,
         status=EvidenceStatus.SUBMITTED.value,
         submitted_at=now,
     )
