@@ -37,6 +37,7 @@ from campus.auth.models import User
 from campus.auth.models import login_token_hash
 from campus.auth.services import authenticate
 from campus.auth.services import normalise_email
+from campus.clock import aware
 from campus.extensions import db
 
 THROTTLE_WINDOW = timedelta(minutes=15)
@@ -63,10 +64,6 @@ class LoginThrottled(Exception):
         self.retry_after = max(1, retry_after)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _seconds(wait: timedelta) -> int:
     return int(wait.total_seconds() + 0.999) if wait > timedelta(0) else 0
 
@@ -80,7 +77,7 @@ def _backoff(failures: int, last: datetime | None, free: int, now: datetime) -> 
     if failures < free or last is None:
         return timedelta(0)
     exponent = min(failures - free, 20)
-    return _aware(last) + min(timedelta(seconds=2**exponent), MAX_ACCOUNT_DELAY) - now
+    return aware(last) + min(timedelta(seconds=2**exponent), MAX_ACCOUNT_DELAY) - now
 
 
 def _failures(*conditions: object) -> tuple[int, datetime | None]:
@@ -118,7 +115,7 @@ def throttle_wait(email: str, address: str, now: datetime, device: str | None = 
         )
     ).one()
     if count >= MAX_FAILURES_PER_ADDRESS and oldest is not None:
-        wait = max(wait, _aware(oldest) + THROTTLE_WINDOW - now)
+        wait = max(wait, aware(oldest) + THROTTLE_WINDOW - now)
     return _seconds(wait)
 
 

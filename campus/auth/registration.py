@@ -7,7 +7,6 @@ which the campus does not send yet; until then a per-address bound makes probing
 
 from __future__ import annotations
 
-from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 
@@ -21,6 +20,7 @@ from campus.auth.services import check_password_strength
 from campus.auth.services import find_user_by_email
 from campus.auth.services import hash_password
 from campus.auth.services import new_user
+from campus.clock import aware
 from campus.extensions import db
 
 REGISTRATION_WINDOW = timedelta(hours=1)
@@ -41,8 +41,7 @@ def registration_wait(address: str, now: datetime) -> int:
     ).one()
     if count < MAX_REGISTRATIONS_PER_ADDRESS or oldest is None:
         return 0
-    oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
-    wait = oldest + REGISTRATION_WINDOW - now
+    wait = aware(oldest) + REGISTRATION_WINDOW - now
     return max(1, int(wait.total_seconds() + 0.999))
 
 

@@ -8,6 +8,7 @@ from datetime import UTC
 from datetime import datetime
 from typing import Any
 
+from campus.clock import aware
 from campus.i18n import pick
 
 CONTEXT = "https://w3id.org/openbadges/v2"
@@ -51,9 +52,7 @@ class Urls:
 
 
 def iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return aware(moment).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def recipient_hash(email: str, salt: str) -> str:
