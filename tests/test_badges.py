@@ -48,6 +48,7 @@ from campus.paths.kinds.read import mark_read
 from campus.paths.kinds.reflection import submit_reflection
 from campus.paths.models import PathCompletion
 from campus.paths.review import review_module_evidence
+from campus.paths.uploads import UploadRules
 from tests.conftest import BASE_URL
 from tests.conftest import PASSWORD
 from tests.conftest import TEST_BADGES
@@ -529,9 +530,7 @@ def test_reviewer_cannot_review_own_evidence(app: Flask, make_user) -> None:
             "My own work, described well.",
             "https://example.org",
             None,
-            Path("/nonexistent"),
-            ["pdf"],
-            10,
+            UploadRules(Path("/nonexistent"), ("pdf",), 10),
             now(),
         )
         with pytest.raises(BadgeError, match="your own evidence"):
@@ -561,9 +560,7 @@ def test_badge_applications_follow_the_module_evidence_rules(
                 narrative,
                 link,
                 None,
-                Path("/nonexistent"),
-                ["pdf"],
-                10,
+                UploadRules(Path("/nonexistent"), ("pdf",), 10),
                 now(),
             )
         assert db.session.execute(db.select(BadgeApplication)).first() is None
@@ -585,9 +582,7 @@ def test_accepted_module_evidence_completes_the_module(app: Flask, make_user) ->
             "My plan, my workshop and feedback.",
             "https://example.org/x",
             None,
-            Path("/nonexistent"),
-            ["pdf"],
-            10,
+            UploadRules(Path("/nonexistent"), ("pdf",), 10),
             now(),
         )
         result = review_module_evidence(submission, reviewer, True, "Good", now())
@@ -730,9 +725,7 @@ def test_reviewers_review_only_their_own_organisation(app: Flask, make_user, mak
             "Evidence of three workshops.",
             "https://example.org",
             None,
-            Path("/nonexistent"),
-            ["pdf"],
-            10,
+            UploadRules(Path("/nonexistent"), ("pdf",), 10),
             now(),
         )
         db.session.commit()

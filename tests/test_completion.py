@@ -26,6 +26,7 @@ from campus.paths.models import EvidenceSubmission
 from campus.paths.models import PathCompletion
 from campus.paths.models import QuizAttempt
 from campus.paths.uploads import EvidenceFile
+from campus.paths.uploads import UploadRules
 from campus.signals import path_completed
 from tests.conftest import now
 
@@ -182,9 +183,7 @@ def test_evidence_is_stored_but_does_not_complete(
         "My workshop plan and the feedback I got.",
         "https://example.org/plan",
         file,
-        upload_dir,
-        ["pdf"],
-        1024,
+        UploadRules(upload_dir, ("pdf",), 1024),
         now(),
     )
     db.session.commit()
@@ -199,9 +198,7 @@ def test_evidence_is_stored_but_does_not_complete(
             "Another try with enough text.",
             "https://example.org",
             None,
-            upload_dir,
-            ["pdf"],
-            1024,
+            UploadRules(upload_dir, ("pdf",), 1024),
             now(),
         )
 
@@ -229,9 +226,7 @@ def test_bad_evidence_is_refused_and_leaves_no_file(
             "A description long enough.",
             link,
             evidence_file,
-            upload_dir,
-            ["pdf"],
-            1024,
+            UploadRules(upload_dir, ("pdf",), 1024),
             now(),
         )
     assert not upload_dir.exists() or list(upload_dir.iterdir()) == []

@@ -29,6 +29,7 @@ from campus.paths.models import Module
 from campus.paths.models import ModuleKind
 from campus.paths.models import PathCompletion
 from campus.paths.uploads import EvidenceFile
+from campus.paths.uploads import UploadRules
 from tests.conftest import now
 
 # The kind's partial is its own: rendered from this string, not from a file under templates/.
@@ -208,9 +209,7 @@ def test_accepted_evidence_is_badge_evidence(learner_id: int, app: Flask, tmp_pa
                 description,
                 link,
                 None if link else EvidenceFile("plan.pdf", io.BytesIO(b"%PDF plan")),
-                tmp_path,
-                ["pdf"],
-                1024,
+                UploadRules(tmp_path, ("pdf",), 1024),
                 now(),
             )
             if "waiting" not in description:
@@ -250,3 +249,43 @@ def test_a_kinds_services_live_in_its_module_only(name: str, kind: str) -> None:
 
     assert hasattr(importlib.import_module(f"campus.paths.kinds.{kind}"), name)
     assert not hasattr(services, name)
+
+
+def test_evidence_forms_follow_the_configured_upload_rules(
+    app: Flask, client: FlaskClient, auth, learner_id: int
+) -> None:
+    """The evidence page, its submit route and a badge application all read one UploadRules."""
+    app.config.update(EVIDENCE_EXTENSIONS=["txt"], EVIDENCE_MAX_BYTES=2 * 1024 * 1024)
+    with app.app_context():
+        basics = services.get_path("basics")
+        db.session.add(PathCompletion(user_id=learner_id, path_id=basics.id, completed_at=now()))
+        db.session.commit()
+    auth.login()
+    page = client.get("/paths/advanced/show-your-work").get_data(as_text=True)
+    assert "At most 2 MB. Accepted: txt" in page
+    for url, text in (
+        ("/paths/advanced/show-your-work/evidence", "description"),
+        ("/badges/reviewed", "narrative"),
+    ):
+        refused = client.post(
+            url,
+            data={text: "My plan for the workshop.", "file": (io.BytesIO(b"%PDF"), "plan.pdf")},
+            content_type="multipart/form-data",
+        )
+        assert "Allowed: txt" in refused.get_data(as_text=True), url
+    taken = client.post(
+        "/paths/advanced/show-your-work/evidence",
+        data={"description": "My plan for the workshop.", "file": (io.BytesIO(b"plan"), "a.txt")},
+        content_type="multipart/form-data",
+    )
+    assert taken.status_code == 302
+    with app.app_context():
+        stored = db.session.execute(db.select(EvidenceSubmission.stored_name)).scalar_one()
+    assert (Path(app.config["UPLOAD_DIR"]) / stored).read_bytes() == b"plan"
+
+
+def test_upload_rules_are_read_from_the_config(tmp_path: Path) -> None:
+    rules = UploadRules.from_config(
+        {"UPLOAD_DIR": str(tmp_path), "EVIDENCE_EXTENSIONS": ["pdf"], "EVIDENCE_MAX_BYTES": 3 << 20}
+    )
+    assert rules == UploadRules(tmp_path, ("pdf",), 3 << 20) and rules.max_megabytes == 3

@@ -40,6 +40,7 @@ from campus.paths.models import EvidenceSubmission
 from campus.paths.models import Module
 from campus.paths.models import PathCompletion
 from campus.paths.uploads import EvidenceFile
+from campus.paths.uploads import UploadRules
 from campus.routing import MAX_ID
 from campus.routing import page_number
 from campus.routing import parse_id
@@ -269,9 +270,7 @@ def test_a_concurrent_evidence_submission_keeps_one_waiting(
             DESCRIPTION,
             None,
             EvidenceFile(name, io.BytesIO(b"%PDF-1.4 plan")),
-            upload_dir,
-            ["pdf"],
-            1024,
+            UploadRules(upload_dir, ("pdf",), 1024),
             now(),
         )
 
@@ -292,7 +291,7 @@ def test_a_concurrent_badge_application_keeps_one_waiting(
 
     def apply(link: str) -> BadgeApplication:
         return apply_for_badge(
-            learner, badge, DESCRIPTION, link, None, tmp_path, ["pdf"], 1024, now()
+            learner, badge, DESCRIPTION, link, None, UploadRules(tmp_path, ("pdf",), 1024), now()
         )
 
     first = apply("https://example.org/first")
@@ -607,9 +606,7 @@ def test_uploaded_evidence_is_readable_by_the_service_only(learner: User, tmp_pa
             DESCRIPTION,
             None,
             EvidenceFile("plan.pdf", io.BytesIO(b"%PDF-1.4 plan")),
-            upload_dir,
-            ["pdf"],
-            1024,
+            UploadRules(upload_dir, ("pdf",), 1024),
             now(),
         )
     finally:
@@ -628,9 +625,7 @@ def test_an_upload_folder_left_open_is_tightened(learner: User, tmp_path: Path) 
         DESCRIPTION,
         None,
         EvidenceFile("work.pdf", io.BytesIO(b"%PDF-1.4 work")),
-        upload_dir,
-        ["pdf"],
-        1024,
+        UploadRules(upload_dir, ("pdf",), 1024),
         now(),
     )
     assert stat.S_IMODE(upload_dir.stat().st_mode) == 0o700

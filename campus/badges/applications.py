@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
@@ -23,6 +22,7 @@ from campus.paths import review
 from campus.paths.activities import ActivityError
 from campus.paths.kinds.evidence import check_evidence
 from campus.paths.uploads import EvidenceFile
+from campus.paths.uploads import UploadRules
 from campus.paths.uploads import insert_with_file
 
 
@@ -41,9 +41,7 @@ def apply_for_badge(
     narrative: str,
     link: str | None,
     file: EvidenceFile | None,
-    upload_dir: Path,
-    allowed_extensions: list[str],
-    max_bytes: int,
+    rules: UploadRules,
     now: datetime,
 ) -> BadgeApplication:
     """Store evidence for a review badge; refuses while an application waits or the badge is held."""
@@ -60,9 +58,7 @@ def apply_for_badge(
         application = insert_with_file(
             BadgeApplication,
             file,
-            upload_dir,
-            allowed_extensions,
-            max_bytes,
+            rules,
             user_id=user.id,
             badge_class_id=badge.id,
             narrative=narrative,

@@ -3,7 +3,6 @@ its downloads, and the public verify page."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import quote
 
 from flask import Response
@@ -40,6 +39,7 @@ from campus.i18n import current_language
 from campus.i18n import pick
 from campus.paths.rendering import render_markdown
 from campus.paths.uploads import EvidenceFile
+from campus.paths.uploads import UploadRules
 from campus.routing import external_url
 
 MAX_VERIFY_IMAGE = 2 * 1024 * 1024
@@ -77,9 +77,7 @@ def detail(slug: str):
                     form.narrative.data,
                     form.link.data,
                     file,
-                    Path(current_app.config["UPLOAD_DIR"]),
-                    current_app.config["EVIDENCE_EXTENSIONS"],
-                    current_app.config["EVIDENCE_MAX_BYTES"],
+                    UploadRules.from_config(current_app.config),
                     now,
                 )
             except BadgeError as error:

@@ -27,6 +27,7 @@ from campus.clock import utcnow
 from campus.extensions import db
 from campus.paths import review
 from campus.paths.models import EvidenceSubmission
+from campus.paths.uploads import UploadRules
 from campus.security import require_role
 
 
@@ -106,7 +107,7 @@ def review_file(kind: str, item_id: int):
     if not review.can_review(current_user, item.user):
         abort(403)
     return send_from_directory(
-        current_app.config["UPLOAD_DIR"],
+        UploadRules.from_config(current_app.config).directory,
         item.stored_name,
         as_attachment=True,
         download_name=item.file_name,

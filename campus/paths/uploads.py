@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,27 @@ from campus.paths.activities import ActivityError
 class EvidenceFile:
     filename: str
     stream: BinaryIO
+
+
+@dataclass(frozen=True)
+class UploadRules:
+    """Where evidence files go and which ones are taken: read from the config in one place."""
+
+    directory: Path
+    extensions: tuple[str, ...]
+    max_bytes: int
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> UploadRules:
+        return cls(
+            Path(config["UPLOAD_DIR"]),
+            tuple(config["EVIDENCE_EXTENSIONS"]),
+            int(config["EVIDENCE_MAX_BYTES"]),
+        )
+
+    @property
+    def max_megabytes(self) -> int:
+        return self.max_bytes // (1024 * 1024)
 
 
 def insert_with_upload(model: type[Model], upload_dir: Path, **values: Any) -> Model | None:
@@ -40,9 +62,7 @@ def insert_with_upload(model: type[Model], upload_dir: Path, **values: Any) -> M
 def insert_with_file(
     model: type[Model],
     file: EvidenceFile | None,
-    upload_dir: Path,
-    allowed_extensions: list[str],
-    max_bytes: int,
+    rules: UploadRules,
     **values: Any,
 ) -> Model | None:
     """Store the optional file, then insert the row that owns it (see insert_with_upload).
@@ -51,12 +71,10 @@ def insert_with_file(
     """
     file_name = stored_name = file_size = None
     if file:
-        file_name, stored_name, file_size = store_upload(
-            file, upload_dir, allowed_extensions, max_bytes
-        )
+        file_name, stored_name, file_size = store_upload(file, rules)
     return insert_with_upload(
         model,
-        upload_dir,
+        rules.directory,
         file_name=file_name,
         stored_name=stored_name,
         file_size=file_size,
@@ -69,35 +87,33 @@ def discard_upload(upload_dir: Path, stored_name: str | None) -> None:
         (upload_dir / stored_name).unlink(missing_ok=True)
 
 
-def store_upload(
-    file: EvidenceFile, upload_dir: Path, allowed_extensions: list[str], max_bytes: int
-) -> tuple[str, str, int]:
+def store_upload(file: EvidenceFile, rules: UploadRules) -> tuple[str, str, int]:
     """Write the file under a random name; returns (safe original name, stored name, size)."""
     from werkzeug.utils import secure_filename
 
     name = secure_filename(file.filename) or "evidence"
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in allowed_extensions:
+    if extension not in rules.extensions:
         raise ActivityError(
             _(
                 "Files of this type are not accepted. Allowed: %(types)s",
-                types=", ".join(allowed_extensions),
+                types=", ".join(rules.extensions),
             )
         )
-    _private_dir(upload_dir)
+    _private_dir(rules.directory)
     stored_name = f"{secrets.token_hex(16)}.{extension}"
-    target = upload_dir / stored_name
+    target = rules.directory / stored_name
     size = 0
     try:
         # Evidence is personal: readable by the service account only (0600, whatever the umask).
         with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
             while chunk := file.stream.read(64 * 1024):
                 size += len(chunk)
-                if size > max_bytes:
+                if size > rules.max_bytes:
                     raise ActivityError(
                         _(
                             "The file is too large (at most %(megabytes)d MB).",
-                            megabytes=max_bytes // (1024 * 1024),
+                            megabytes=rules.max_megabytes,
                         )
                     )
                 out.write(chunk)

@@ -28,6 +28,7 @@ from campus.paths.models import Audience
 from campus.paths.models import EvidenceSubmission
 from campus.paths.models import LearningPath
 from campus.paths.models import Module
+from campus.paths.uploads import UploadRules
 
 bp = Blueprint("paths", __name__)
 
@@ -211,7 +212,7 @@ def evidence_file(submission_id: int):
     if submission.user_id != current_user.id or not submission.stored_name:
         abort(404)
     return send_from_directory(
-        current_app.config["UPLOAD_DIR"],
+        UploadRules.from_config(current_app.config).directory,
         submission.stored_name,
         as_attachment=True,
         download_name=submission.file_name,

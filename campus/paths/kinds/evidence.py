@@ -8,7 +8,6 @@ submission adds to the path's badge. The review itself is the badges package's.
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +31,7 @@ from campus.paths.models import EvidenceStatus
 from campus.paths.models import EvidenceSubmission
 from campus.paths.models import Module
 from campus.paths.uploads import EvidenceFile
+from campus.paths.uploads import UploadRules
 from campus.paths.uploads import insert_with_file
 
 MIN_DESCRIPTION = 20  # named in its message: "… in at least 20 characters."
@@ -93,9 +93,7 @@ def submit_evidence(
     description: str,
     link: str | None,
     file: EvidenceFile | None,
-    upload_dir: Path,
-    allowed_extensions: list[str],
-    max_bytes: int,
+    rules: UploadRules,
     now: datetime,
 ) -> EvidenceSubmission:
     """Store evidence for review. The file is written first and removed again if anything fails."""
@@ -107,9 +105,7 @@ def submit_evidence(
     submission = insert_with_file(
         EvidenceSubmission,
         file,
-        upload_dir,
-        allowed_extensions,
-        max_bytes,
+        rules,
         user_id=user.id,
         module_id=module.id,
         description=description,
@@ -156,10 +152,11 @@ class Evidence(kinds.ModuleKindType):
     def page_context(
         cls, module: Module, user: User, form: FlaskForm | None = None
     ) -> dict[str, Any]:
+        rules = UploadRules.from_config(current_app.config)
         return super().page_context(module, user, form) | {
             "submissions": services.evidence_submissions(user, module),
-            "max_megabytes": current_app.config["EVIDENCE_MAX_BYTES"] // (1024 * 1024),
-            "extensions": current_app.config["EVIDENCE_EXTENSIONS"],
+            "max_megabytes": rules.max_megabytes,
+            "extensions": rules.extensions,
         }
 
     @classmethod
@@ -168,16 +165,13 @@ class Evidence(kinds.ModuleKindType):
         assert isinstance(form, EvidenceForm)
         upload = form.file.data
         file = EvidenceFile(upload.filename, upload.stream) if upload and upload.filename else None
-        config = submission.config
         submit_evidence(
             user,
             module,
             form.description.data or "",
             form.link.data,
             file,
-            Path(config["UPLOAD_DIR"]),
-            config["EVIDENCE_EXTENSIONS"],
-            config["EVIDENCE_MAX_BYTES"],
+            UploadRules.from_config(submission.config),
             submission.now,
         )
         message = _("Your evidence was submitted. A reviewer will look at it.")
