@@ -12,8 +12,9 @@ hello, plain completions and hanging-LMS completions, so the machine's drift hit
 1. Plain: the completing request writes the completion and the outbox item, commits, and the
    after-request hook signs and bakes the badge before the response goes out.
 2. Hanging LMS: every learner also has an LTI grade target at a local socket server that accepts
-   connections and never answers. The request waits for the grade at most OUTBOX_INLINE_SECONDS;
-   every completion must be stored and every grade left pending with its error. Meanwhile a probe
+   connections and never answers. A request waits for the grade at most OUTBOX_INLINE_SECONDS,
+   and once a grade has failed the next requests leave theirs to cron untried; every completion
+   must be stored and every grade left pending. Meanwhile a probe
    loads the catalogue as another visitor: a worker waiting for an LMS serves nobody else.
 3. `flask outbox run` (in-process, without interpreter start-up) over `--items` due path-badge
    follow-ups whose completions committed but whose follow-ups never ran.
@@ -382,6 +383,7 @@ def check_outcomes(app: Flask, plain: list[Learner], hanging: list[Learner]) -> 
         result["grades pending with error"] = items(
             ids, "lti.grade", OutboxStatus.PENDING.value, with_error=True
         )
+        result["grades pending"] = items(ids, "lti.grade", OutboxStatus.PENDING.value)
         result["grade error"] = db.session.execute(
             db.select(OutboxItem.last_error)
             .where(OutboxItem.user_id.in_(ids), OutboxItem.kind == "lti.grade")
@@ -528,9 +530,12 @@ def main() -> None:
         f"{outcomes['plain awards done']}/{plain_total} plain, "
         f"{outcomes['hanging awards done']}/{len(hanging)} hanging "
         f"({outcomes['plain badges'] + outcomes['hanging badges']} assertions); grades pending "
-        f"with an error {outcomes['grades pending with error']}/{outcomes['grades in any state']}"
-        f" (expected {len(hanging)})"
+        f"{outcomes['grades pending']}/{outcomes['grades in any state']} (expected {len(hanging)}):"
+        f" {outcomes['grades pending with error']} tried and timed out, the rest left untried for"
+        " cron while the LMS was failing"
     )
+    if outcomes["grades pending"] != len(hanging):
+        errors.append(f"grades not pending: {outcomes['grades pending']}/{len(hanging)}")
     per_item = cron_seconds / args.items
     plain_p50 = statistics.median(plain_times.seconds) if plain_times.seconds else float("nan")
     print(f"a grade's error: {outcomes['grade error']}")
