@@ -13,10 +13,10 @@ from flask_login import login_required
 
 from campus.auth.models import Role
 from campus.extensions import db
-from campus.lti.errors import LtiError
 from campus.lti.forms import ActionForm
 from campus.lti.forms import ToolForm
 from campus.lti.models import LtiTool
+from campus.lti.pages import registered_or_refused
 from campus.lti.platform import tools as tool_services
 from campus.lti.platform.views import bp
 from campus.lti.platform.views import platform_context
@@ -42,29 +42,26 @@ def tools():  # type: ignore[no-untyped-def]
     form = ToolForm()
     status = 200
     if form.validate_on_submit():
-        try:
-            tool_services.register_tool(
-                tool_services.ToolFields(
-                    slug=form.slug.data,
-                    name=form.name.data,
-                    client_id=form.client_id.data,
-                    deployment_id=form.deployment_id.data,
-                    oidc_login_url=form.oidc_login_url.data,
-                    launch_url=form.launch_url.data,
-                    deep_link_url=form.deep_link_url.data,
-                    redirect_uris=form.redirect_uris.data,
-                    jwks_url=form.jwks_url.data,
-                    jwks=form.jwks.data,
-                )
-            )
-        except LtiError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-            status = 400
-        else:
-            db.session.commit()
-            flash(_("Tool registered."), "success")
-            return redirect(url_for("lti.tools"))
+        fields = tool_services.ToolFields(
+            slug=form.slug.data,
+            name=form.name.data,
+            client_id=form.client_id.data,
+            deployment_id=form.deployment_id.data,
+            oidc_login_url=form.oidc_login_url.data,
+            launch_url=form.launch_url.data,
+            deep_link_url=form.deep_link_url.data,
+            redirect_uris=form.redirect_uris.data,
+            jwks_url=form.jwks_url.data,
+            jwks=form.jwks.data,
+        )
+        done = registered_or_refused(
+            lambda: tool_services.register_tool(fields),
+            _("Tool registered."),
+            url_for("lti.tools"),
+        )
+        if done is not None:
+            return done
+        status = 400
     elif request.method == "POST":
         status = 400
     return render_template(

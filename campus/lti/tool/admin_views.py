@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import abort
 from flask import current_app
 from flask import flash
-from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
@@ -17,8 +16,8 @@ from campus.auth import services as account_services
 from campus.auth.models import Organisation
 from campus.auth.models import Role
 from campus.extensions import db
-from campus.lti.errors import LtiError
 from campus.lti.forms import ActionForm
+from campus.lti.pages import registered_or_refused
 from campus.lti.tool import provisioning
 from campus.lti.tool import registration
 from campus.lti.tool.registration import ToolEndpoints
@@ -53,20 +52,17 @@ def platforms():  # type: ignore[no-untyped-def]
             abort(400)
         organisation = _organisation(request.form.get("organisation_id"))
         fields = {k: request.form.get(k, "").strip() for k in PLATFORM_FIELDS}
-        try:
-            provisioning.register_platform(
-                provisioning.PlatformFields(
-                    **fields, organisation_id=organisation.id if organisation else 0
-                )
-            )
-        except LtiError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-            status = 400
-        else:
-            db.session.commit()
-            flash(_("Platform registered."), "success")
-            return redirect(url_for(".platforms"))
+        platform = provisioning.PlatformFields(
+            **fields, organisation_id=organisation.id if organisation else 0
+        )
+        done = registered_or_refused(
+            lambda: provisioning.register_platform(platform),
+            _("Platform registered."),
+            url_for(".platforms"),
+        )
+        if done is not None:
+            return done
+        status = 400
     return render_template(
         "lti/platforms.html",
         form=form,
