@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
+from campus.extensions import EnumText
 from campus.extensions import db
 from campus.extensions import login_manager
 
@@ -42,7 +43,9 @@ class Organisation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(32), default=OrganisationKind.EDUCATION_PROVIDER.value)
+    kind: Mapped[OrganisationKind] = mapped_column(
+        EnumText(OrganisationKind, 32), default=OrganisationKind.EDUCATION_PROVIDER
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
@@ -54,7 +57,7 @@ class UserRole(db.Model):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
     )
-    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+    role: Mapped[Role] = mapped_column(EnumText(Role, 32), primary_key=True)
 
 
 class User(UserMixin, db.Model):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import relationship
 
 from campus.auth.models import User
 from campus.clock import utcnow
+from campus.extensions import EnumText
 from campus.extensions import db
 from campus.insert_once import one_waiting
 
@@ -90,7 +91,7 @@ class BadgeClass(db.Model):
     name: Mapped[Texts] = mapped_column(JSON)
     description: Mapped[Texts] = mapped_column(JSON)
     criteria: Mapped[Texts] = mapped_column(JSON)  # Markdown, rendered on the page
-    award_rule: Mapped[str] = mapped_column(String(100))
+    award_rule: Mapped[str] = mapped_column(String(100))  # "path:<slug>" or an AwardRule
     path_id: Mapped[int | None] = mapped_column(ForeignKey("learning_path.id"), index=True)
     members: Mapped[list[str]] = mapped_column(JSON)
     tags: Mapped[list[str]] = mapped_column(JSON)
@@ -128,7 +129,7 @@ class Assertion(db.Model):
     issued_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    source: Mapped[str] = mapped_column(String(16))
+    source: Mapped[AwardSource] = mapped_column(EnumText(AwardSource, 16))
     signing_key_id: Mapped[int] = mapped_column(ForeignKey("signing_key.id"))
     jws: Mapped[str] = mapped_column(Text)
     baked_png: Mapped[bytes] = mapped_column(LargeBinary)
@@ -155,7 +156,9 @@ class BadgeApplication(db.Model):
     file_name: Mapped[str | None] = mapped_column(String(255))
     stored_name: Mapped[str | None] = mapped_column(String(64))
     file_size: Mapped[int | None]
-    status: Mapped[str] = mapped_column(String(16), default=ApplicationStatus.SUBMITTED)
+    status: Mapped[ApplicationStatus] = mapped_column(
+        EnumText(ApplicationStatus, 16), default=ApplicationStatus.SUBMITTED
+    )
     submitted_at: Mapped[datetime]
     reviewed_at: Mapped[datetime | None]
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

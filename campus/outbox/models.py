@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from campus.auth.models import utcnow
+from campus.extensions import EnumText
 from campus.extensions import db
 
 
@@ -35,7 +36,9 @@ class OutboxItem(db.Model):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Whose action it follows (the learner who completed): announcements go only to them.
     user_id: Mapped[int | None] = mapped_column(index=True)
-    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
+    status: Mapped[OutboxStatus] = mapped_column(
+        EnumText(OutboxStatus, 16), default=OutboxStatus.PENDING
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import relationship
 
 from campus.auth.models import User
 from campus.auth.models import utcnow
+from campus.extensions import EnumText
 from campus.extensions import db
 from campus.insert_once import one_waiting
 
@@ -149,7 +150,7 @@ class Completion(db.Model):
     module_id: Mapped[int] = mapped_column(ForeignKey("module.id"), index=True)
     completed_at: Mapped[datetime]
     score: Mapped[float | None]
-    source: Mapped[str] = mapped_column(String(16))
+    source: Mapped[CompletionSource] = mapped_column(EnumText(CompletionSource, 16))
 
 
 class PathCompletion(db.Model):
@@ -195,7 +196,9 @@ class EvidenceSubmission(db.Model):
     file_name: Mapped[str | None] = mapped_column(String(255))
     stored_name: Mapped[str | None] = mapped_column(String(64))
     file_size: Mapped[int | None]
-    status: Mapped[str] = mapped_column(String(16), default=EvidenceStatus.SUBMITTED.value)
+    status: Mapped[EvidenceStatus] = mapped_column(
+        EnumText(EvidenceStatus, 16), default=EvidenceStatus.SUBMITTED
+    )
     submitted_at: Mapped[datetime]
     reviewed_at: Mapped[datetime | None]
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
