@@ -81,8 +81,9 @@ def _register_blueprints(app: Flask) -> None:
     from campus import manage
     from campus import outbox
     from campus import paths
+    from campus import review
     from campus.i18n import translate_cli
 
-    for capability in (paths, auth, manage, badges, lti, outbox):
+    for capability in (paths, auth, manage, badges, review, lti, outbox):
         capability.init_app(app)
     app.cli.add_command(translate_cli)

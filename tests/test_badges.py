@@ -47,8 +47,8 @@ from campus.paths.kinds.quiz import submit_quiz
 from campus.paths.kinds.read import mark_read
 from campus.paths.kinds.reflection import submit_reflection
 from campus.paths.models import PathCompletion
-from campus.paths.review import review_module_evidence
 from campus.paths.uploads import UploadRules
+from campus.review.services import review_module_evidence
 from tests.conftest import BASE_URL
 from tests.conftest import PASSWORD
 from tests.conftest import TEST_BADGES

@@ -18,12 +18,12 @@ from campus.badges.models import AwardSource
 from campus.badges.models import BadgeApplication
 from campus.badges.models import BadgeClass
 from campus.extensions import db
-from campus.paths import review
 from campus.paths.activities import ActivityError
 from campus.paths.kinds.evidence import check_evidence
 from campus.paths.uploads import EvidenceFile
 from campus.paths.uploads import UploadRules
 from campus.paths.uploads import insert_with_file
+from campus.review import services as review
 
 
 def latest_application(user: User, badge: BadgeClass) -> BadgeApplication | None:

@@ -25,14 +25,6 @@ class ApplyForm(FlaskForm):
     submit = SubmitField(_l("Send for review"))
 
 
-class ReviewForm(FlaskForm):
-    feedback = TextAreaField(
-        _l("Feedback to the learner"), validators=[Optional(), Length(max=5000)]
-    )
-    accept = SubmitField(_l("Accept"))
-    send_back = SubmitField(_l("Return for revision"))
-
-
 class VerifyForm(FlaskForm):
     image = FileField(_l("Badge image (PNG or SVG)"))
     text = TextAreaField(

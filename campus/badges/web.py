@@ -1,5 +1,5 @@
 """The two badge blueprints and what their views share: `ob` (the public Open Badges
-documents verifiers read) and `badges` (pages, verification, review and admin)."""
+documents verifiers read) and `badges` (pages, verification and admin)."""
 
 from __future__ import annotations
 

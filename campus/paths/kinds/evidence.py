@@ -2,7 +2,7 @@
 
 Every evidence rule is here, once: what the manifest may say (`accept_file`, `accept_link`), what a
 submission must hold (`check_evidence`), the form built from the same limits, and what an accepted
-submission adds to the path's badge. The review itself is the badges package's.
+submission adds to the path's badge. The review itself is campus.review's.
 """
 
 from __future__ import annotations

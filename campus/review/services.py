@@ -1,7 +1,8 @@
 """Reviewing learners' evidence: who may review whom, and the module-evidence queue.
 
-Badge applications (campus.badges.applications) use the same reviewer scope: a reviewer sees
-and decides only their own organisation's learners, admins everyone's, nobody their own work.
+Both reviewable capabilities use this scope: module evidence (decided here) and badge applications
+(campus.badges.applications). A reviewer sees and decides only their own organisation's
+learners, admins everyone's, nobody their own work.
 """
 
 from __future__ import annotations

@@ -1,8 +1,14 @@
-"""The reviewers' queue: badge applications (decided here) and module evidence (decided by
-campus.paths.review), plus the submitted files, always as downloads."""
+"""The reviewers' queue, one page for both capabilities: badge applications (decided by
+campus.badges.applications) and module evidence (decided by campus.review.services), plus the
+submitted files, always as downloads.
+
+The URLs stay under /badges/reviews, where they were before this package existed, so bookmarks
+and links in sent mail keep working.
+"""
 
 from __future__ import annotations
 
+from flask import Blueprint
 from flask import abort
 from flask import current_app
 from flask import flash
@@ -18,34 +24,35 @@ from campus.auth.models import Role
 from campus.badges.applications import accept_application
 from campus.badges.applications import pending_applications
 from campus.badges.applications import return_application
-from campus.badges.forms import ReviewForm
 from campus.badges.issuers import BadgeError
 from campus.badges.models import BadgeApplication
-from campus.badges.web import bp
 from campus.badges.web import issuing_context
 from campus.clock import utcnow
 from campus.extensions import db
-from campus.paths import review
 from campus.paths.models import EvidenceSubmission
 from campus.paths.uploads import UploadRules
+from campus.review import services
+from campus.review.forms import ReviewForm
 from campus.security import require_role
 
+bp = Blueprint("review", __name__, url_prefix="/badges/reviews")
 
-@bp.get("/reviews")
+
+@bp.get("")
 @login_required
-def reviews():
+def queue():
     require_role(Role.REVIEWER)
     return render_template(
-        "badges/reviews.html",
+        "review/queue.html",
         applications=pending_applications(current_user),
-        submissions=review.pending_module_evidence(current_user),
+        submissions=services.pending_module_evidence(current_user),
         form=ReviewForm(),
     )
 
 
-@bp.post("/reviews/applications/<int:application_id>")
+@bp.post("/applications/<int:application_id>")
 @login_required
-def review_application(application_id: int):
+def decide_application(application_id: int):
     require_role(Role.REVIEWER)
     application = db.get_or_404(BadgeApplication, application_id)
     form = ReviewForm()
@@ -62,27 +69,27 @@ def review_application(application_id: int):
             message = _("Returned to the learner with your feedback.")
     except BadgeError as error:
         flash(str(error), "error")
-        return redirect(url_for("badges.reviews"))
+        return redirect(url_for("review.queue"))
     db.session.commit()
     flash(message, "success")
-    return redirect(url_for("badges.reviews"))
+    return redirect(url_for("review.queue"))
 
 
-@bp.post("/reviews/evidence/<int:submission_id>")
+@bp.post("/evidence/<int:submission_id>")
 @login_required
-def review_evidence(submission_id: int):
+def decide_evidence(submission_id: int):
     require_role(Role.REVIEWER)
     submission = db.get_or_404(EvidenceSubmission, submission_id)
     form = ReviewForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        review.review_module_evidence(
+        services.review_module_evidence(
             submission, current_user, bool(form.accept.data), form.feedback.data or "", utcnow()
         )
-    except review.ReviewError as error:
+    except services.ReviewError as error:
         flash(str(error), "error")
-        return redirect(url_for("badges.reviews"))
+        return redirect(url_for("review.queue"))
     db.session.commit()
     flash(
         _("Accepted: the module is completed.")
@@ -90,12 +97,12 @@ def review_evidence(submission_id: int):
         else _("Returned to the learner with your feedback."),
         "success",
     )
-    return redirect(url_for("badges.reviews"))
+    return redirect(url_for("review.queue"))
 
 
-@bp.get("/reviews/files/<kind>/<int:item_id>")
+@bp.get("/files/<kind>/<int:item_id>")
 @login_required
-def review_file(kind: str, item_id: int):
+def download(kind: str, item_id: int):
     """Reviewers open submitted files; always as a download, never rendered inline."""
     require_role(Role.REVIEWER)
     model = {"application": BadgeApplication, "evidence": EvidenceSubmission}.get(kind)
@@ -104,7 +111,7 @@ def review_file(kind: str, item_id: int):
     item = db.get_or_404(model, item_id)
     if not item.stored_name:
         abort(404)
-    if not review.can_review(current_user, item.user):
+    if not services.can_review(current_user, item.user):
         abort(403)
     return send_from_directory(
         UploadRules.from_config(current_app.config).directory,
