@@ -75,6 +75,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Each capability registers its blueprints, commands and signal receivers itself."""
+    from campus import assessments
     from campus import auth
     from campus import badges
     from campus import lti
@@ -84,6 +85,6 @@ def _register_blueprints(app: Flask) -> None:
     from campus import review
     from campus.i18n import translate_cli
 
-    for capability in (paths, auth, manage, badges, review, lti, outbox):
+    for capability in (paths, auth, manage, badges, review, lti, outbox, assessments):
         capability.init_app(app)
     app.cli.add_command(translate_cli)

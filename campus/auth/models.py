@@ -39,6 +39,14 @@ class OrganisationKind(enum.StrEnum):
     OTHER = "other"
 
 
+class Region(db.Model):
+    """Municipalities and providers that develop together (seutu); organisations belong to one."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
 class Organisation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -46,9 +54,13 @@ class Organisation(db.Model):
     kind: Mapped[OrganisationKind] = mapped_column(
         EnumText(OrganisationKind, 32), default=OrganisationKind.EDUCATION_PROVIDER
     )
+    region_id: Mapped[int | None] = mapped_column(
+        ForeignKey("region.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
+    region: Mapped[Region | None] = relationship()
 
 
 class UserRole(db.Model):
