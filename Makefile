@@ -44,6 +44,7 @@ setup: install translations
 	$(FLASK) db upgrade
 	$(FLASK) content sync
 	$(FLASK) auth demo
+	$(FLASK) assessments demo
 
 run: setup
 	@echo "Serving at http://$(HOST):$(PORT)/  (Ctrl+C stops)"
@@ -66,6 +67,7 @@ bench: setup
 	$(BIN)/python bench/lti.py
 	$(BIN)/python bench/security.py
 	$(BIN)/python bench/outbox.py
+	$(BIN)/python bench/assessments.py $(if $(BENCH_POSTGRES_URL),--postgres $(BENCH_POSTGRES_URL))
 
 clean:
 	rm -rf $(VENV) $(VALIDATOR) instance *.egg-info

@@ -22,8 +22,8 @@ def init_app(app: Flask) -> None:
 
 
 def _local_date(value: object) -> str:
-    from datetime import datetime
+    from datetime import date
 
     from flask_babel import format_date
 
-    return format_date(value, "medium") if isinstance(value, datetime) else ""
+    return format_date(value, "medium") if isinstance(value, date) else ""

@@ -16,13 +16,20 @@ import pytest
 from werkzeug.serving import make_server
 
 from campus import create_app
+from campus.assessments.content import load_instruments
+from campus.assessments.content import path_folders
+from campus.assessments.demo import seed_demo
+from campus.assessments.sync import sync_instruments
 from campus.auth.models import Organisation
 from campus.auth.models import Role
 from campus.auth.models import User
+from campus.auth.services import DEMO_ORGANISATION_SLUG
+from campus.auth.services import ensure_demo_account
 from campus.auth.services import set_roles
 from campus.badges.files import load_badges
 from campus.badges.issuers import IssuingContext
 from campus.badges.issuers import sync_badges
+from campus.clock import utcnow
 from campus.config import REPO_ROOT
 from campus.extensions import db
 from campus.paths.content import load_tree
@@ -68,19 +75,35 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         report = sync_tree(tree, now())
         badges = load_badges(REPO_ROOT / "badges", tree)
         sync_badges(badges, IssuingContext.from_config(app.config), report)
+        instruments, problems = load_instruments(
+            REPO_ROOT / "content", path_folders(REPO_ROOT / "content")
+        )
+        assert problems == [], problems
+        sync_instruments(instruments, report)
         org = Organisation(slug="omnia", name="Omnia")
         db.session.add(org)
-        for email, roles in (
-            ("learner@omnia.fi", set()),
-            ("boss@omnia.fi", {Role.ORG_ADMIN}),
-            ("admin@omnia.fi", {Role.ADMIN}),
+        db.session.flush()  # organisation 1 (test_journey's progress page)
+        # The assessment demo (`make setup`): a region whose organisations have respondents.
+        ensure_demo_account(PASSWORD)
+        seed_demo(utcnow().date())
+        demo_college = db.session.execute(
+            db.select(Organisation).where(Organisation.slug == DEMO_ORGANISATION_SLUG)
+        ).scalar_one()
+        for email, roles, organisation in (
+            ("learner@omnia.fi", set(), org),
+            ("boss@omnia.fi", {Role.ORG_ADMIN}, org),
+            ("admin@omnia.fi", {Role.ADMIN}, org),
+            ("taker-fi@omnia.fi", set(), org),
+            ("taker-en@omnia.fi", set(), org),
+            ("leader@demo.fi", {Role.ORG_ADMIN}, demo_college),
+            ("developer@demo.fi", {Role.REGIONAL_DEVELOPER}, demo_college),
         ):
             from werkzeug.security import generate_password_hash
 
             user = User(
                 email=email,
                 name=email.split("@")[0].title(),
-                organisation=org,
+                organisation=organisation,
                 password_hash=generate_password_hash(PASSWORD, method=FAST_HASH),
             )
             db.session.add(user)
