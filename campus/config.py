@@ -78,6 +78,8 @@ def default_config(instance_path: Path) -> dict[str, object]:
         "OUTBOX_INLINE_SECONDS": 2.0,
         "OUTBOX_TIMEOUT": 10.0,
         "OUTBOX_MAX_ATTEMPTS": 10,
+        # The whole-campus comparison on organisation pages is recomputed at most this often.
+        "ASSESSMENT_CAMPUS_CACHE_SECONDS": 300,
         # A login ends after this long even if the browser keeps its cookie.
         "LOGIN_MAX_AGE": timedelta(days=90),
     }

@@ -61,6 +61,7 @@ def app(tmp_path: Path) -> Iterator[Flask]:
             "UPLOAD_DIR": str(tmp_path / "uploads"),
             "KEYS_DIR": str(tmp_path / "keys"),
             "BASE_URL": BASE_URL,
+            "ASSESSMENT_CAMPUS_CACHE_SECONDS": 0,  # every test's data is new
         }
     )
     with app.app_context():

@@ -15,6 +15,7 @@ largest number of answers to one of its items (a lower bound on the people in it
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections import defaultdict
 from collections.abc import Iterable
@@ -225,39 +226,31 @@ class Comparison:
 
 def comparison(instrument: Instrument, round_keys: Iterable[int]) -> Comparison:
     """Sum of the given rounds (one per organisation), leaving out every organisation's item
-    answered by fewer than MIN_RESPONDENTS people."""
+    answered by fewer than MIN_RESPONDENTS people.
+
+    One GROUP BY over the rounds' tally cells (the covering index `ix_item_tally_round_cells`);
+    the per-organisation threshold is applied to those few thousand sums here.
+    """
     keys = sorted(set(round_keys) - {0})
     if not keys:
         return Comparison(0, {}, {})
-    passing = (
-        db.select(ItemTally.organisation_id, ItemTally.item_id)
-        .where(ItemTally.round_key.in_(keys))
-        .group_by(ItemTally.organisation_id, ItemTally.item_id)
-        .having(func.sum(ItemTally.count) >= MIN_RESPONDENTS)
-        .subquery()
-    )
+    area_of = {item.id: area.id for area, items in _items(instrument) for item in items}
     rows = db.session.execute(
         db.select(
-            AssessmentItem.area_id, ItemTally.item_id, ItemTally.value, func.sum(ItemTally.count)
+            ItemTally.organisation_id, ItemTally.item_id, ItemTally.value, func.sum(ItemTally.count)
         )
-        .join(
-            passing,
-            (passing.c.organisation_id == ItemTally.organisation_id)
-            & (passing.c.item_id == ItemTally.item_id),
-        )
-        .join(AssessmentItem, AssessmentItem.id == ItemTally.item_id)
-        .join(AssessmentArea, AssessmentArea.id == AssessmentItem.area_id)
-        .where(AssessmentArea.instrument_id == instrument.id, ItemTally.round_key.in_(keys))
-        .group_by(AssessmentItem.area_id, ItemTally.item_id, ItemTally.value)
+        .where(ItemTally.round_key.in_(keys), ItemTally.item_id.in_(list(area_of)))
+        .group_by(ItemTally.organisation_id, ItemTally.item_id, ItemTally.value)
     )
-    organisations = db.session.scalar(
-        db.select(func.count(func.distinct(passing.c.organisation_id)))
-    )
+    cells: dict[tuple[int, int], Counter[int]] = defaultdict(Counter)
+    for organisation_id, item_id, value, count in rows:
+        cells[(organisation_id, item_id)][value] += int(count or 0)
     item_counts: dict[int, Counter[int]] = defaultdict(Counter)
-    area_of: dict[int, int] = {}
-    for area_id, item_id, value, count in rows:
-        item_counts[item_id][value] += int(count or 0)
-        area_of[item_id] = area_id
+    organisations: set[int] = set()
+    for (organisation_id, item_id), counts in cells.items():
+        if sum(counts.values()) >= MIN_RESPONDENTS:
+            item_counts[item_id].update(counts)
+            organisations.add(organisation_id)
     items = {i: Figure.of(c, sum(c.values())) for i, c in item_counts.items()}
     area_counts: dict[int, Counter[int]] = defaultdict(Counter)
     area_n: Counter[int] = Counter()
@@ -265,7 +258,28 @@ def comparison(instrument: Instrument, round_keys: Iterable[int]) -> Comparison:
         area_counts[area_of[item_id]].update(counts)
         area_n[area_of[item_id]] = max(area_n[area_of[item_id]], sum(counts.values()))
     areas = {a: Figure.of(c, area_n[a]) for a, c in area_counts.items()}
-    return Comparison(int(organisations or 0), areas, items)
+    return Comparison(len(organisations), areas, items)
+
+
+_CAMPUS_CACHE: dict[tuple[int, tuple[int, ...]], tuple[float, Comparison]] = {}
+
+
+def campus_comparison(
+    instrument: Instrument, round_keys: Iterable[int], cache_seconds: float
+) -> Comparison:
+    """The whole campus's figure, the same for every organisation's page: computed at most once
+    per `cache_seconds` per worker for the same set of rounds (it moves slowly, and summing
+    every organisation's round is the one aggregate that grows with the campus)."""
+    key = (instrument.id, tuple(sorted(set(round_keys))))
+    now = time.monotonic()
+    cached = _CAMPUS_CACHE.get(key)
+    if cached is not None and now - cached[0] < cache_seconds:
+        return cached[1]
+    result = comparison(instrument, key[1])
+    if len(_CAMPUS_CACHE) > 64:
+        _CAMPUS_CACHE.clear()
+    _CAMPUS_CACHE[key] = (now, result)
+    return result
 
 
 def recent_rounds(

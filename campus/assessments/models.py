@@ -180,6 +180,10 @@ class ItemTally(db.Model):
             name="uq_item_tally_cell",
         ),
         Index("ix_item_tally_org_round", "organisation_id", "round_key"),
+        # Comparisons read whole rounds: a covering index answers them without the table.
+        Index(
+            "ix_item_tally_round_cells", "round_key", "organisation_id", "item_id", "value", "count"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask import Response
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -181,7 +182,11 @@ def _views(organisation: Organisation, round_: AssessmentRound):  # type: ignore
         region = aggregates.comparison(
             instrument, aggregates.latest_round_keys(instrument.id, today, list(members))
         )
-    campus = aggregates.comparison(instrument, aggregates.latest_round_keys(instrument.id, today))
+    campus = aggregates.campus_comparison(
+        instrument,
+        aggregates.latest_round_keys(instrument.id, today),
+        float(current_app.config["ASSESSMENT_CAMPUS_CACHE_SECONDS"]),
+    )
     return report, previous_round, Scopes(previous, region, campus)
 
 

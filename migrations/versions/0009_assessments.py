@@ -124,6 +124,7 @@ def upgrade():
     with op.batch_alter_table('item_tally', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_item_tally_item_id'), ['item_id'], unique=False)
         batch_op.create_index('ix_item_tally_org_round', ['organisation_id', 'round_key'], unique=False)
+        batch_op.create_index('ix_item_tally_round_cells', ['round_key', 'organisation_id', 'item_id', 'value', 'count'], unique=False)
 
     op.create_table('plan_item',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -211,6 +212,7 @@ def downgrade():
 
     op.drop_table('plan_item')
     with op.batch_alter_table('item_tally', schema=None) as batch_op:
+        batch_op.drop_index('ix_item_tally_round_cells')
         batch_op.drop_index('ix_item_tally_org_round')
         batch_op.drop_index(batch_op.f('ix_item_tally_item_id'))
 
