@@ -6,7 +6,6 @@ Like the rest of the content tree, bad instruments never raise: every problem is
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,13 +13,12 @@ from typing import Any
 from campus.assessments.models import Respondent
 from campus.assessments.models import Scale
 from campus.paths import guards
-from campus.paths.manifest import LANGUAGES
-from campus.paths.manifest import REQUIRED_LANGUAGES
 from campus.paths.manifest import SLUG
 from campus.paths.manifest import ManifestReader
 from campus.paths.manifest import Problem
 from campus.paths.manifest import digest
 from campus.paths.manifest import display_name
+from campus.paths.manifest import read_language_files
 from campus.paths.models import Audience
 from campus.paths.rendering import MarkdownTooDeep
 from campus.paths.rendering import render_markdown
@@ -28,7 +26,6 @@ from campus.paths.rendering import render_markdown
 LEVEL_CODES = ("A1", "A2", "B1", "B2", "C1", "C2")  # aware, tried, use, analyse, reflect, initiate
 MAX_ALIGNMENT = 40  # AssessmentItem.alignment is String(40)
 MAX_INTRO_BYTES = 200_000
-INTRO_NAME = re.compile(r"^intro\.([a-z]{2})\.md$")
 INSTRUMENT_KEYS = {
     "version",
     "position",
@@ -177,7 +174,7 @@ def _load_instrument(
     title = reader.texts("title")
     summary = reader.texts("summary")
     areas = _read_areas(reader, path_slugs)
-    intros = _read_intros(instrument_dir, root, reader)
+    intros = read_language_files(instrument_dir, root, reader, "intro", "intro", MAX_INTRO_BYTES)
     intro_html: dict[str, str] = {}
     for language, text in intros.items():
         try:
@@ -348,35 +345,3 @@ def _read_levels(item: _TableReader, scale: object) -> list[dict[str, str]]:
     return [
         levels_reader.texts(code, level) for code, level in zip(LEVEL_CODES, value, strict=True)
     ]
-
-
-def _read_intros(instrument_dir: Path, root: Path, reader: ManifestReader) -> dict[str, str]:
-    intros: dict[str, str] = {}
-    for file in sorted(instrument_dir.glob("*.md")):
-        intro_reader = ManifestReader(file, root, reader.problems)
-        match = INTRO_NAME.match(file.name)
-        if not match or match[1] not in LANGUAGES:
-            intro_reader.report(1, "intro files are named intro.fi.md, intro.en.md or intro.sv.md")
-            continue
-        if guards.outside(file, root):
-            intro_reader.report(1, guards.outside_message(root))
-            continue
-        try:
-            if file.stat().st_size > MAX_INTRO_BYTES:
-                intro_reader.report(1, f"intro is larger than {MAX_INTRO_BYTES // 1000} kB")
-                continue
-            text = file.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            intro_reader.report(1, "file is not UTF-8 text")
-            continue
-        except OSError as error:
-            intro_reader.report(1, f"cannot read file: {error.strerror}")
-            continue
-        if not text.strip():
-            intro_reader.report(1, "intro is empty")
-            continue
-        intros[match[1]] = text
-    for language in REQUIRED_LANGUAGES:
-        if language not in intros and not (instrument_dir / f"intro.{language}.md").exists():
-            reader.report(1, f"intro.{language}.md is missing")
-    return intros

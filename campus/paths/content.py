@@ -15,19 +15,17 @@ from typing import Any
 from campus.paths import guards
 from campus.paths import kinds
 from campus.paths.keylines import KeyLines  # noqa: F401 - part of this module's interface
-from campus.paths.manifest import LANGUAGES
-from campus.paths.manifest import REQUIRED_LANGUAGES
 from campus.paths.manifest import SLUG
 from campus.paths.manifest import ManifestReader
 from campus.paths.manifest import Problem
 from campus.paths.manifest import digest
 from campus.paths.manifest import display_name
+from campus.paths.manifest import read_language_files
 from campus.paths.models import Audience
 from campus.paths.rendering import MarkdownTooDeep
 from campus.paths.rendering import render_markdown
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-MARKDOWN_NAME = re.compile(r"^module\.([a-z]{2})\.md$")
 MAX_BODY_BYTES = 200_000
 
 # Keys every module may use; each kind adds its own `settings_keys`.
@@ -249,7 +247,7 @@ def _load_module(
     minutes = reader.integer("minutes", 1, 600, default=10)
     title = reader.texts("title")
     settings = kind.read_settings(reader)
-    bodies = _read_bodies(module_dir, root, reader)
+    bodies = read_language_files(module_dir, root, reader, "module", "body", MAX_BODY_BYTES)
     body_html = {}
     for language, text in bodies.items():
         try:
@@ -276,38 +274,6 @@ def _load_module(
         settings=settings,
         content_hash=digest(reader.data, bodies, position),
     )
-
-
-def _read_bodies(module_dir: Path, root: Path, reader: ManifestReader) -> dict[str, str]:
-    bodies: dict[str, str] = {}
-    for file in sorted(module_dir.glob("*.md")):
-        body_reader = ManifestReader(file, root, reader.problems)
-        match = MARKDOWN_NAME.match(file.name)
-        if not match or match[1] not in LANGUAGES:
-            body_reader.report(1, "body files are named module.fi.md, module.en.md or module.sv.md")
-            continue
-        if guards.outside(file, root):
-            body_reader.report(1, guards.outside_message(root))
-            continue
-        try:
-            if file.stat().st_size > MAX_BODY_BYTES:
-                body_reader.report(1, f"body is larger than {MAX_BODY_BYTES // 1000} kB")
-                continue
-            text = file.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            body_reader.report(1, "file is not UTF-8 text")
-            continue
-        except OSError as error:
-            body_reader.report(1, f"cannot read file: {error.strerror}")
-            continue
-        if not text.strip():
-            body_reader.report(1, "body is empty")
-            continue
-        bodies[match[1]] = text
-    for language in REQUIRED_LANGUAGES:
-        if language not in bodies and not (module_dir / f"module.{language}.md").exists():
-            reader.report(1, f"module.{language}.md is missing")
-    return bodies
 
 
 def _check_prerequisites(

@@ -149,3 +149,43 @@ def display_name(path: Path, root: Path) -> str:
 def digest(*parts: Any) -> str:
     payload = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def read_language_files(
+    folder: Path, root: Path, reader: ManifestReader, stem: str, noun: str, max_bytes: int
+) -> dict[str, str]:
+    """The Markdown texts `<stem>.<language>.md` of one folder, by language (module bodies,
+    instrument intros): wrong names, links out of the tree, oversized, unreadable and empty
+    files and missing required languages are reported as problems, never raised."""
+    name = re.compile(rf"^{re.escape(stem)}\.([a-z]{{2}})\.md$")
+    texts: dict[str, str] = {}
+    for file in sorted(folder.glob("*.md")):
+        file_reader = ManifestReader(file, root, reader.problems)
+        match = name.match(file.name)
+        if not match or match[1] not in LANGUAGES:
+            file_reader.report(
+                1, f"{noun} files are named {stem}.fi.md, {stem}.en.md or {stem}.sv.md"
+            )
+            continue
+        if guards.outside(file, root):
+            file_reader.report(1, guards.outside_message(root))
+            continue
+        try:
+            if file.stat().st_size > max_bytes:
+                file_reader.report(1, f"{noun} is larger than {max_bytes // 1000} kB")
+                continue
+            text = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            file_reader.report(1, "file is not UTF-8 text")
+            continue
+        except OSError as error:
+            file_reader.report(1, f"cannot read file: {error.strerror}")
+            continue
+        if not text.strip():
+            file_reader.report(1, f"{noun} is empty")
+            continue
+        texts[match[1]] = text
+    for language in REQUIRED_LANGUAGES:
+        if language not in texts and not (folder / f"{stem}.{language}.md").exists():
+            reader.report(1, f"{stem}.{language}.md is missing")
+    return texts
