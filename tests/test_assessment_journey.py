@@ -531,3 +531,34 @@ def test_helpers_used_by_views(journey, make_user, app: Flask) -> None:
             "leaders",
         }
         assert [i.slug for i in responses.instruments_for(user)] == ["journey-skills"]
+
+
+def test_the_assessment_page_links_leaders_and_developers_to_their_views(
+    app, client, auth, make_user, make_org
+) -> None:  # type: ignore[no-untyped-def]
+    from campus.auth.models import Organisation
+    from campus.auth.models import Region
+    from campus.auth.models import Role
+    from campus.extensions import db
+
+    org_id = make_org("Seutu College", "seutu-college")
+    with app.app_context():
+        region = Region(slug="north", name="North region")
+        db.session.add(region)
+        db.session.flush()
+        db.session.get(Organisation, org_id).region_id = region.id
+        db.session.commit()
+    make_user("boss@example.org", {Role.ORG_ADMIN}, organisation_id=org_id)
+    make_user("dev@example.org", {Role.REGIONAL_DEVELOPER}, organisation_id=org_id)
+    make_user("plain@example.org", organisation_id=org_id)
+    anonymous = client.get("/assessments/")
+    assert anonymous.status_code in (200, 302)
+    pages = {}
+    for email in ("boss@example.org", "dev@example.org", "plain@example.org"):
+        auth.login(email)
+        pages[email] = client.get("/assessments/").get_data(as_text=True)
+        auth.logout()
+    assert "/assessments/organisation/" in pages["boss@example.org"]
+    assert "/assessments/region/north" in pages["dev@example.org"]
+    plain = pages["plain@example.org"]
+    assert "/assessments/organisation/" not in plain and "/assessments/region/" not in plain
