@@ -12,16 +12,13 @@ from typing import Any
 
 from campus.assessments.models import Respondent
 from campus.assessments.models import Scale
-from campus.paths import guards
 from campus.paths.manifest import SLUG
 from campus.paths.manifest import ManifestReader
 from campus.paths.manifest import Problem
 from campus.paths.manifest import digest
-from campus.paths.manifest import display_name
 from campus.paths.manifest import read_language_files
+from campus.paths.manifest import render_language_files
 from campus.paths.models import Audience
-from campus.paths.rendering import MarkdownTooDeep
-from campus.paths.rendering import render_markdown
 
 LEVEL_CODES = ("A1", "A2", "B1", "B2", "C1", "C2")  # aware, tried, use, analyse, reflect, initiate
 MAX_ALIGNMENT = 40  # AssessmentItem.alignment is String(40)
@@ -175,19 +172,7 @@ def _load_instrument(
     summary = reader.texts("summary")
     areas = _read_areas(reader, path_slugs)
     intros = read_language_files(instrument_dir, root, reader, "intro", "intro", MAX_INTRO_BYTES)
-    intro_html: dict[str, str] = {}
-    for language, text in intros.items():
-        try:
-            intro_html[language] = render_markdown(text, drop_leading_title=True)
-        except MarkdownTooDeep:
-            intro = instrument_dir / f"intro.{language}.md"
-            problems.append(
-                Problem(
-                    display_name(intro, root),
-                    guards.markdown_deep_line(text),
-                    guards.MARKDOWN_TOO_DEEP,
-                )
-            )
+    intro_html = render_language_files(intros, instrument_dir, root, "intro", problems)
     if len(problems) != before:
         return None
     return InstrumentSpec(

@@ -21,7 +21,7 @@ from campus.paths.content import ContentTree
 from campus.paths.content import ManifestReader
 from campus.paths.content import Problem
 from campus.paths.content import digest
-from campus.paths.content import display_name
+from campus.paths.manifest import display_name
 from campus.paths.rendering import MarkdownTooDeep
 from campus.paths.rendering import render_markdown
 

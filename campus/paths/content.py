@@ -12,18 +12,15 @@ from dataclasses import field
 from pathlib import Path
 from typing import Any
 
-from campus.paths import guards
 from campus.paths import kinds
 from campus.paths.keylines import KeyLines  # noqa: F401 - part of this module's interface
 from campus.paths.manifest import SLUG
 from campus.paths.manifest import ManifestReader
 from campus.paths.manifest import Problem
 from campus.paths.manifest import digest
-from campus.paths.manifest import display_name
 from campus.paths.manifest import read_language_files
+from campus.paths.manifest import render_language_files
 from campus.paths.models import Audience
-from campus.paths.rendering import MarkdownTooDeep
-from campus.paths.rendering import render_markdown
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MAX_BODY_BYTES = 200_000
@@ -248,19 +245,7 @@ def _load_module(
     title = reader.texts("title")
     settings = kind.read_settings(reader)
     bodies = read_language_files(module_dir, root, reader, "module", "body", MAX_BODY_BYTES)
-    body_html = {}
-    for language, text in bodies.items():
-        try:
-            body_html[language] = render_markdown(text, drop_leading_title=True)
-        except MarkdownTooDeep:
-            body = module_dir / f"module.{language}.md"
-            problems.append(
-                Problem(
-                    display_name(body, root),
-                    guards.markdown_deep_line(text),
-                    guards.MARKDOWN_TOO_DEEP,
-                )
-            )
+    body_html = render_language_files(bodies, module_dir, root, "module", problems)
     if len(problems) != before:
         return None
     return ModuleSpec(

@@ -189,3 +189,26 @@ def read_language_files(
         if language not in texts and not (folder / f"{stem}.{language}.md").exists():
             reader.report(1, f"{stem}.{language}.md is missing")
     return texts
+
+
+def render_language_files(
+    texts: dict[str, str], folder: Path, root: Path, stem: str, problems: list[Problem]
+) -> dict[str, str]:
+    """Render what read_language_files read; a file nested too deeply is reported, not raised."""
+    from campus.paths.rendering import MarkdownTooDeep
+    from campus.paths.rendering import render_markdown
+
+    html: dict[str, str] = {}
+    for language, text in texts.items():
+        try:
+            html[language] = render_markdown(text, drop_leading_title=True)
+        except MarkdownTooDeep:
+            file = folder / f"{stem}.{language}.md"
+            problems.append(
+                Problem(
+                    display_name(file, root),
+                    guards.markdown_deep_line(text),
+                    guards.MARKDOWN_TOO_DEEP,
+                )
+            )
+    return html
