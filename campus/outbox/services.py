@@ -125,20 +125,23 @@ def run_committed(now: datetime | None = None) -> list[Announcement]:
     budget = float(current_app.config.get("OUTBOX_INLINE_SECONDS", 2.0))
     deadline = time.monotonic() + budget
     moment = now or utcnow()
-    failing: dict[str, bool] = {}
+    kinds = dict(
+        db.session.execute(
+            db.select(OutboxItem.id, OutboxItem.kind).where(OutboxItem.id.in_(ids))
+        ).all()
+    )
     announcements = []
     for item_id in ids:
         remaining = deadline - time.monotonic()
-        item_kind = db.session.execute(
-            db.select(OutboxItem.kind).where(OutboxItem.id == item_id)
-        ).scalar_one_or_none()
+        item_kind = kinds.get(item_id)
         if item_kind is None:
             continue  # rolled back with a savepoint
         found = _handlers.get(item_kind)
         if found is not None and found.remote:
             if remaining < 0.2:
                 continue  # no time left for the network: the cron run takes it
-            if failing.setdefault(item_kind, _recently_failing(item_kind, moment)):
+            # Asked again per item: an earlier item of this request may just have failed.
+            if _recently_failing(item_kind, moment):
                 continue  # its destination is failing: do not make every learner wait for it
         announcements.extend(run_item(item_id, moment, max(remaining, 0.2)))
     return announcements
