@@ -80,11 +80,12 @@ def _register_blueprints(app: Flask) -> None:
     from campus import badges
     from campus import lti
     from campus import manage
+    from campus import network
     from campus import outbox
     from campus import paths
     from campus import review
     from campus.i18n import translate_cli
 
-    for capability in (paths, auth, manage, badges, review, lti, outbox, assessments):
+    for capability in (paths, auth, manage, badges, review, lti, outbox, assessments, network):
         capability.init_app(app)
     app.cli.add_command(translate_cli)
