@@ -45,6 +45,7 @@ setup: install translations
 	$(FLASK) content sync
 	$(FLASK) auth demo
 	$(FLASK) assessments demo
+	$(FLASK) network demo
 
 run: setup
 	@echo "Serving at http://$(HOST):$(PORT)/  (Ctrl+C stops)"

@@ -1,0 +1,133 @@
+"""A goal's measured starting point: the starting-point assessment's aggregate for the goal's
+assessment area, read through campus.assessments.aggregates (tallies only, never answers; a
+figure over fewer than MIN_RESPONDENTS people is withheld there and stays withheld here).
+
+An organisation's goal reads the organisation's latest round of the instrument; a region's goal
+reads the regional comparison of its organisations' latest rounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from campus.assessments import aggregates
+from campus.assessments.models import MIN_RESPONDENTS
+from campus.assessments.models import AssessmentArea
+from campus.assessments.models import AssessmentRound
+from campus.assessments.models import Instrument
+from campus.auth.models import Organisation
+from campus.auth.models import Region
+from campus.extensions import db
+from campus.network.models import Goal
+
+Reason = Literal["shown", "too_few", "no_round", "missing"]
+
+
+def find_area(instrument_slug: str, area_key: str) -> AssessmentArea | None:
+    """The (not retired) area `area_key` of the instrument `instrument_slug`."""
+    return db.session.execute(
+        db.select(AssessmentArea)
+        .join(Instrument, Instrument.id == AssessmentArea.instrument_id)
+        .where(
+            Instrument.slug == instrument_slug,
+            AssessmentArea.key == area_key,
+            AssessmentArea.is_retired.is_(False),
+        )
+    ).scalar_one_or_none()
+
+
+def area_choices() -> list[tuple[Instrument, AssessmentArea]]:
+    """Every instrument area a goal can be measured by (instruments and areas in use)."""
+    rows = db.session.execute(
+        db.select(Instrument, AssessmentArea)
+        .join(AssessmentArea, AssessmentArea.instrument_id == Instrument.id)
+        .where(Instrument.is_retired.is_(False), AssessmentArea.is_retired.is_(False))
+        .order_by(Instrument.position, Instrument.slug, AssessmentArea.position)
+    )
+    return [(instrument, area) for instrument, area in rows]
+
+
+@dataclass(frozen=True)
+class MeasuredStart:
+    """What the assessment says about a goal's area in the scope (or why it says nothing)."""
+
+    reason: Reason
+    instrument: Instrument | None = None
+    area: AssessmentArea | None = None
+    figure: aggregates.Figure | None = None
+    round: AssessmentRound | None = None  # an organisation's round
+    organisations: int = 0  # a region's comparison: organisations counted
+    top: int = 6  # the top of the items' scale
+
+    @property
+    def shown(self) -> bool:
+        return self.reason == "shown"
+
+    @property
+    def mean(self) -> float | None:
+        return self.figure.mean if self.shown and self.figure is not None else None
+
+    @property
+    def respondents(self) -> int:
+        return self.figure.n if self.shown and self.figure is not None else 0
+
+    @property
+    def min_respondents(self) -> int:
+        return MIN_RESPONDENTS
+
+    @property
+    def mean_text(self) -> str:
+        from flask_babel import format_decimal
+
+        mean = self.mean
+        return "" if mean is None else format_decimal(mean, "0.0")
+
+
+def _top(area: AssessmentArea) -> int:
+    return max((item.top for item in area.items if not item.is_retired), default=6)
+
+
+def _judged(figure: aggregates.Figure) -> Reason:
+    return "too_few" if figure.withheld or figure.mean is None else "shown"
+
+
+def measured_starting_point(
+    goal: Goal, scope: Organisation | Region, today: date | None = None
+) -> MeasuredStart | None:
+    """The aggregate of the goal's assessment area in the scope's latest round; None when the
+    goal names no assessment area."""
+    if not goal.instrument_slug or not goal.assessment_area_key:
+        return None
+    if today is None:
+        from campus.clock import utcnow
+
+        today = utcnow().date()
+    area = find_area(goal.instrument_slug, goal.assessment_area_key)
+    if area is None:
+        return MeasuredStart("missing")
+    instrument = area.instrument
+    top = _top(area)
+    if isinstance(scope, Organisation):
+        recent = aggregates.recent_rounds(instrument.id, today, [scope.id], count=1)
+        rounds = recent.get(scope.id, [])
+        if not rounds:
+            return MeasuredStart("no_round", instrument, area, top=top)
+        report = aggregates.organisation_report(instrument, scope.id, rounds[0].id)
+        row = next((row for row in report.areas if row.area.id == area.id), None)
+        figure = row.figures.total if row is not None else aggregates.Figure.hidden()
+        return MeasuredStart(_judged(figure), instrument, area, figure, rounds[0], top=top)
+    members = list(
+        db.session.execute(
+            db.select(Organisation.id).where(Organisation.region_id == scope.id)
+        ).scalars()
+    )
+    keys = aggregates.latest_round_keys(instrument.id, today, members) if members else []
+    if not keys:
+        return MeasuredStart("no_round", instrument, area, top=top)
+    compared = aggregates.comparison(instrument, keys)
+    figure = compared.area(area.id)
+    return MeasuredStart(
+        _judged(figure), instrument, area, figure, organisations=compared.organisations, top=top
+    )
