@@ -37,6 +37,8 @@ from campus.network.dashboard_queries import Badges
 from campus.network.dashboard_queries import Goals
 from campus.network.dashboard_queries import ScopeKey
 from campus.network.models import GoalStatus
+from campus.network.years import EARLIEST_YEAR
+from campus.network.years import LATEST_YEAR
 from campus.paths.models import Theme
 
 __all__ = [
@@ -50,8 +52,8 @@ __all__ = [
     "region_dashboard",
 ]
 
-FIRST_YEAR = 2000
-LAST_YEAR = 2100
+FIRST_YEAR = EARLIEST_YEAR
+LAST_YEAR = LATEST_YEAR
 
 
 def valid_year(year: int) -> bool:

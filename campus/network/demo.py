@@ -160,7 +160,7 @@ COLLEGE_GOALS = (
         Focus.LEARNING,
         "Jokainen opettaja suunnittelee yhden verkkojakson tutoropettajan tuella",
         "Kaikilla opettajilla on vähintään yksi itse suunniteltu verkko- tai hybridijakso.",
-        0,
+        2,
         GoalStatus.IN_PROGRESS,
     ),
     (
@@ -169,7 +169,7 @@ COLLEGE_GOALS = (
         "Uusien opiskelijoiden laitteet ja tunnukset toimivat ensimmäisenä päivänä",
         "Aloituspäivän tukipyynnöt puolittuvat; jokainen opiskelija kirjautuu ensimmäisenä "
         "päivänä.",
-        1,
+        4,
         GoalStatus.ACHIEVED,
     ),
     (
@@ -181,6 +181,16 @@ COLLEGE_GOALS = (
         GoalStatus.PLANNED,
     ),
 )
+COLLEGE_STARTING_POINTS = (
+    "Verkkojaksoja on suunnitellut noin kolmannes opettajista; tutoropettajien tuki on "
+    "satunnaista.",
+    "Elokuussa 2025 aloituspäivän tukipyyntöjä tuli 140; joka viides opiskelija ei päässyt "
+    "kirjautumaan ensimmäisenä päivänä.",
+    "Digitukea saa sähköpostilla; kampuksilla ei ole vastaanottoa.",
+)
+# The first goal's measured starting point: the staff self-assessment's competence area.
+COLLEGE_MEASURE = ("staff-digital-competence", "staff-competence")
+
 COLLEGE_ACTIONS = (
     ("Uuden henkilöstön digiperehdytys", 8, 8, 8, 20, GroupKind.DIGI),
     ("Tutoropettajien vastaanottojen suunnittelu", 9, 1, 9, 15, GroupKind.DIGI),
@@ -464,7 +474,10 @@ def _college_roadmap(
             area=area,
             focus=focus,
             title=title,
+            starting_point=COLLEGE_STARTING_POINTS[position],
             target_state=target,
+            instrument_slug=COLLEGE_MEASURE[0] if position == 0 else None,
+            assessment_area_key=COLLEGE_MEASURE[1] if position == 0 else None,
             status=GoalStatus.PLANNED,
             group_id=digi.id if digi else None,
             serves_goal_id=(

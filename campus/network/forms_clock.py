@@ -28,10 +28,10 @@ from campus.network.labels import RACI_LABELS
 from campus.network.labels import group_role_label
 from campus.network.models import GroupRole
 from campus.network.models import roles_for
+from campus.network.years import EARLIEST_YEAR
+from campus.network.years import LATEST_YEAR
 from campus.paths.models import LearningPath
 
-EARLIEST_YEAR = 2000
-LATEST_YEAR = 2100
 YEARS = NumberRange(
     min=EARLIEST_YEAR, max=LATEST_YEAR, message=_l("Give a year between 2000 and 2100.")
 )

@@ -32,11 +32,11 @@ from campus.network.models import Roadmap
 from campus.network.roadmap_measures import MeasuredStart  # noqa: F401  (re-exported)
 from campus.network.roadmap_measures import find_area
 from campus.network.roadmap_measures import measured_starting_point  # noqa: F401
+from campus.network.years import EARLIEST_YEAR
+from campus.network.years import LATEST_YEAR
 from campus.paths.models import LearningPath
 
 MAX_YEARS = 10
-EARLIEST_YEAR = 2000
-LATEST_YEAR = 2100
 
 # The enum values' names, shared by every network page (kept here under the names forms use).
 AREA_LABELS = labels.AREA_LABELS

@@ -43,10 +43,9 @@ from campus.network.toolkit_format import ToolkitDocument
 from campus.network.toolkit_format import ToolkitError
 from campus.network.toolkit_format import party_label_parts
 from campus.network.toolkit_format import validate_document
+from campus.network.years import EARLIEST_YEAR
+from campus.network.years import LATEST_YEAR
 from campus.paths.models import LearningPath
-
-EARLIEST_YEAR = 2000
-LATEST_YEAR = 2100
 
 
 def _known(column: Any, slugs: set[str]) -> set[str]:

@@ -46,6 +46,7 @@ from campus.network.forms_clock import action_form
 from campus.network.forms_clock import raci_entries
 from campus.network.forms_clock import raci_form
 from campus.network.models import Group
+from campus.network.years import parse_year
 from campus.paths.models import LearningPath
 from campus.routing import external_url
 
@@ -63,9 +64,10 @@ def _year() -> int:
     value = request.args.get("year", "")
     if not value:
         return _today().year
-    if not value.isascii() or not value.isdigit() or not 2000 <= int(value) <= 2100:
+    year = parse_year(value)
+    if year is None:
         abort(400)
-    return int(value)
+    return year
 
 
 def _action_url(action: ClockAction) -> str:
@@ -240,7 +242,7 @@ def done(action_id: int):  # type: ignore[no-untyped-def]
             flash(_("Marked done for %(year)s.", year=form.year.data), "success")
             return redirect(url_for(".action", action_id=action.id))
     else:
-        flash(" ".join(form.year.errors) or _("Check the year."), "error")
+        flash(" ".join(str(error) for error in form.year.errors) or _("Check the year."), "error")
     return _render_action(action, scope, 400)
 
 
@@ -251,7 +253,7 @@ def not_done(action_id: int):  # type: ignore[no-untyped-def]
     access.ensure(access.can_edit_action(current_user, action))
     form = NotDoneForm()
     if not form.validate_on_submit():
-        flash(" ".join(form.year.errors) or _("Check the year."), "error")
+        flash(" ".join(str(error) for error in form.year.errors) or _("Check the year."), "error")
         return _render_action(action, scope, 400)
     annual.mark_not_done(action, form.year.data)
     db.session.commit()

@@ -27,6 +27,7 @@ from campus.i18n import pick
 from campus.network import access
 from campus.network import dashboard
 from campus.network.models import GoalStatus
+from campus.network.years import parse_year
 
 bp = Blueprint("network_dashboard", __name__, url_prefix="/network")
 
@@ -45,7 +46,8 @@ def _year() -> int:
     raw = request.args.get("year")
     if raw is None or raw == "":
         return utcnow().year
-    if not raw.isdigit() or not dashboard.valid_year(int(raw)):
+    year = parse_year(raw)
+    if year is None:
         abort(
             400,
             description=_(
@@ -54,7 +56,7 @@ def _year() -> int:
                 last=dashboard.LAST_YEAR,
             ),
         )
-    return int(raw)
+    return year
 
 
 def optional_url(endpoint: str, **values: Any) -> str | None:

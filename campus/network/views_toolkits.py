@@ -37,6 +37,7 @@ from campus.network.labels import group_role_label
 from campus.network.models import DevelopmentArea
 from campus.network.models import Roadmap
 from campus.network.toolkit_format import party_label_parts
+from campus.routing import parse_id
 
 bp = Blueprint("network_toolkits", __name__, url_prefix="/network")
 
@@ -196,9 +197,10 @@ def copy(slug: str):  # type: ignore[no-untyped-def]
     scopes = editable_scopes(current_user)
     form = _copy_form(scopes)
     kind, _sep, scope_id = (form.target.data or "").partition(":")
-    if kind not in access.SCOPE_KINDS or not scope_id.isdigit():
+    number = parse_id(scope_id)
+    if kind not in access.SCOPE_KINDS or number is None:
         abort(400)
-    target = access.resolve_scope(kind, int(scope_id))
+    target = access.resolve_scope(kind, number)
     access.ensure(access.can_edit_scope(current_user, target))
     if not form.validate_on_submit():
         for name, errors in form.errors.items():

@@ -14,75 +14,17 @@ import pytest
 
 from campus.assessments.demo import DEMO_REGION_SLUG
 from campus.config import REPO_ROOT
+from tests.browser.conftest import WIDER_THAN_SCREEN  # noqa: F401  (used by other modules)
+from tests.browser.conftest import assert_fits_narrow_screens
+from tests.browser.conftest import check_page
 from tests.browser.conftest import log_in
 
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 INSTRUMENT = "staff-digital-competence"
-LOCALES = {"fi": "fi-FI", "en": "en-GB"}
-# What sticks out of a narrow screen, innermost first: elements, and text (a long word) that
-# overflows its box. Empty when nothing scrolls sideways.
-WIDER_THAN_SCREEN = """() => {
-  const width = document.documentElement.clientWidth;
-  if (document.documentElement.scrollWidth <= width) return [];
-  const found = [`page ${document.documentElement.scrollWidth}px`];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node && found.length < 6; node = walker.nextNode()) {
-    let box, name;
-    if (node.nodeType === Node.TEXT_NODE) {
-      const range = document.createRange();
-      range.selectNodeContents(node);
-      box = range.getBoundingClientRect();
-      name = `text "${node.textContent.trim().slice(0, 40)}"`;
-    } else {
-      box = node.getBoundingClientRect();
-      name = `${node.tagName.toLowerCase()}.${node.className}`;
-    }
-    if (box.right > width + 1) found.push(`${name} ${Math.round(box.right)}px`);
-  }
-  return found;
-}"""
-
-
-def assert_fits_narrow_screens(too_wide: dict[str, list[str]]) -> None:
-    assert too_wide == {}, f"scrolls sideways at 390 px: {too_wide}"
 
 
 def shipped_areas() -> list[dict]:
     text = (REPO_ROOT / "content/assessments" / INSTRUMENT / "instrument.toml").read_text()
     return tomllib.loads(text)["areas"]
-
-
-@pytest.fixture
-def in_language(browser, request):  # type: ignore[no-untyped-def]
-    """A page whose browser asks for the parametrised language."""
-    context = browser.new_context(
-        locale=LOCALES[request.param], viewport={"width": 1280, "height": 900}
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.language = request.param
-    yield page
-    context.close()
-
-
-def check_page(page, language: str, name: str, too_wide: dict[str, list[str]]) -> None:  # type: ignore[no-untyped-def]
-    """The page is in the language asked for and passes axe; what does not fit a 390 px phone
-    is noted in `too_wide` under the page's name (checked at the end: one run lists them all)."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    assert page.locator("html").get_attribute("lang") == language, page.url
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
-    problems = [
-        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-    ]
-    assert problems == [], page.url
-    size = page.viewport_size
-    page.set_viewport_size({"width": 390, "height": 844})
-    overflow = page.evaluate(WIDER_THAN_SCREEN)
-    page.set_viewport_size(size)
-    if overflow:
-        too_wide[name] = overflow
 
 
 @pytest.mark.parametrize("in_language", ["fi", "en"], indirect=True)
