@@ -147,15 +147,25 @@ def badges(ids: list[int], moment: datetime) -> dict[int, Badges]:
         ).group_by(User.organisation_id)
     ):
         result[org].tutor, result[org].regional = int(tutor), int(regional)
-    rows = db.session.execute(
-        base.add_columns(
-            User.organisation_id,
-            BadgeClass.slug,
-            BadgeClass.name,
-            func.count(distinct(Assertion.user_id)),
-        ).group_by(User.organisation_id, BadgeClass.id, BadgeClass.slug, BadgeClass.name)
+    # Grouped by id only: PostgreSQL cannot GROUP BY a JSON column (the name), so the names
+    # come in a second query.
+    rows = list(
+        db.session.execute(
+            base.add_columns(
+                User.organisation_id, BadgeClass.id, func.count(distinct(Assertion.user_id))
+            ).group_by(User.organisation_id, BadgeClass.id)
+        )
     )
-    for org, slug, name, n in rows:
+    names = {
+        badge_id: (slug, name)
+        for badge_id, slug, name in db.session.execute(
+            db.select(BadgeClass.id, BadgeClass.slug, BadgeClass.name).where(
+                BadgeClass.id.in_({row[1] for row in rows})
+            )
+        )
+    }
+    for org, badge_id, n in rows:
+        slug, name = names[badge_id]
         result[org].by_badge.append(BadgeRow(slug, name, int(n)))
     for badges in result.values():
         badges.by_badge.sort(key=lambda row: (-row.holders, row.slug))
