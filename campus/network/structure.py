@@ -165,22 +165,41 @@ def allowed_kinds(scope: Scope) -> tuple[GroupKind, ...]:
     return REGION_KINDS if scope.is_region else ORGANISATION_KINDS
 
 
-def groups_of(scope: Scope) -> list[Group]:
-    query = db.select(Group).order_by(Group.kind, Group.name)
+def groups_of(scope: Scope, *, with_region: bool = False) -> list[Group]:
+    """The scope's groups; `with_region` adds an organisation's region's groups (those its goals,
+    actions and RACI may name). The one query for "groups of a scope" in the network."""
+    query = db.select(Group).order_by(Group.kind, Group.name, Group.id)
     if scope.is_region:
         query = query.where(Group.region_id == scope.id, Group.organisation_id.is_(None))
+    elif with_region and scope.region_id is not None:
+        query = query.where(
+            ((Group.organisation_id == scope.id) & Group.region_id.is_(None))
+            | ((Group.region_id == scope.region_id) & Group.organisation_id.is_(None))
+        )
     else:
         query = query.where(Group.organisation_id == scope.id, Group.region_id.is_(None))
     return list(db.session.execute(query).scalars())
 
 
 def existing_path_slugs() -> set[str]:
+    """Paths that can be linked: active ones (the one rule for every network link to a path)."""
     query = db.select(LearningPath.slug).where(LearningPath.is_retired.is_(False))
     return set(db.session.execute(query).scalars())
 
 
 def existing_badge_slugs() -> set[str]:
     return set(db.session.execute(db.select(BadgeClass.slug)).scalars())
+
+
+def split_slugs(values: list[str] | str) -> list[str]:
+    """Slugs from a list or from text separated by commas or new lines, in order, once each."""
+    parts = values.replace(",", "\n").splitlines() if isinstance(values, str) else values
+    slugs: list[str] = []
+    for part in parts:
+        slug = part.strip()
+        if slug and slug not in slugs:
+            slugs.append(slug)
+    return slugs
 
 
 def default_paths(kind: GroupKind) -> list[str]:
