@@ -355,3 +355,38 @@ def test_editing_an_action_and_bad_years(client, auth, world: dict, app: Flask) 
         action = db.session.get_one(ClockAction, world["action"])
         assert (action.start_day, action.end_month, action.last_year) == (10, 9, None)
         assert annual.done_years(action) == set()
+
+
+def test_years_outside_the_networks_years_are_refused(
+    client, auth, world: dict, app: Flask
+) -> None:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        scope = organisation_scope(db.session.get_one(Organisation, world["org_a"]))
+        old = annual.ActionData(title="Old", start_month=1, end_month=1, first_year=1950)
+        with pytest.raises(annual.ClockError, match="Give a year between 2000 and 2100."):
+            annual.create_action(scope, old)
+        assert annual.accountable_count(["A", "", "R", annual.Raci.ACCOUNTABLE]) == 2
+    auth.login("admin@a.fi")
+    url = f"/network/organisation/{world['org_a']}/clock"
+    response = client.post(url, data={"title": "Old", "start_month": 1, "end_month": 1,
+                                      "first_year": 1950})  # fmt: skip
+    assert response.status_code == 400
+    assert "Give a year between 2000 and 2100." in response.text
+    page = client.get(url, query_string={"year": 2000}).text
+    assert 'min="2000" max="2100"' in page and "Previous year" not in page
+    assert client.get(url, query_string={"year": 1999}).status_code == 400
+
+
+def test_a_refused_done_form_says_why(client, auth, world: dict, app: Flask) -> None:  # type: ignore[no-untyped-def]
+    auth.login("admin@a.fi")
+    url = f"/network/clock/actions/{world['action']}"
+    long_note = client.post(f"{url}/done", data={"year": 2025, "note": "x" * 1001})
+    assert long_note.status_code == 400
+    assert "1000 characters" in long_note.text and "Check the year" not in long_note.text
+    app.config.update(WTF_CSRF_ENABLED=True, WTF_CSRF_CHECK_DEFAULT=False)  # the form checks it
+    for path in ("done", "not-done"):
+        response = client.post(f"{url}/{path}", data={"year": 2025})
+        assert response.status_code == 400
+        assert "The form could not be accepted; reload the page and try again." in response.text
+    page = client.get(url).text
+    assert "A – Accountable" in page and "R · Responsible" not in page  # labels.raci_choices

@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from datetime import UTC
 from datetime import date
+from datetime import datetime
 from datetime import timedelta
 
 import icalendar
 import pytest
 import vobject
 from flask import Flask
+from sqlalchemy import event as sa_event
 
 from campus.auth.models import Organisation
 from campus.auth.models import Role
@@ -19,9 +22,13 @@ from campus.extensions import db
 from campus.network import annual
 from campus.network import ical
 from campus.network.clock_models import ClockAction
+from campus.network.clock_models import ClockActionDone
+from campus.network.clock_models import Raci
+from campus.network.clock_models import RaciEntry
 from campus.network.clock_svg import clock_svg
 from campus.network.models import Group
 from campus.network.models import GroupKind
+from campus.network.models import GroupRole
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -165,7 +172,7 @@ def test_an_editor_creates_the_feed_address(client, auth, app: Flask, clock: dic
 
 
 def test_the_circle_is_accessible_svg(app: Flask, clock: dict) -> None:
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         scope = ical.organisation_scope(db.session.get_one(Organisation, clock["org"]))
         runs = annual.runs_in_view(annual.visible_actions(scope), 2026)
         markup = clock_svg(
@@ -182,6 +189,7 @@ def test_the_circle_is_accessible_svg(app: Flask, clock: dict) -> None:
     assert root.find(f"{SVG}title").get("id") == title_id
     assert root.find(f"{SVG}title").text == "Annual clock 2026"
     assert root.find(f"{SVG}desc").get("id") == desc_id
+    assert "; 2 actions are arcs over their dates" in root.find(f"{SVG}desc").text  # ngettext
     links = root.findall(f"{SVG}a")
     assert sorted(link.get("href") for link in links) == sorted(
         f"/actions/{clock[name]}" for name in ("winter", "february")
@@ -192,3 +200,73 @@ def test_the_circle_is_accessible_svg(app: Flask, clock: dict) -> None:
     assert winter.find(f"{SVG}title").text == winter.get("aria-label")
     assert "style" not in str(markup)
     assert root.find(f"{SVG}line").get("class") == "clock-today"
+
+
+def test_a_leap_february_recurs_right_for_thirty_years(app: Flask) -> None:
+    """All of February from 2024 (a leap year), open-ended: 28 or 29 days every year."""
+    action = ClockAction(
+        id=7, title="Feb", description="", start_month=2, end_month=2, first_year=2024
+    )
+    with app.test_request_context():
+        body = ical.calendar_for(
+            "x", [action], "h", lambda a: "u", datetime(2026, 3, 1, tzinfo=UTC)
+        )
+    events = vobject.readOne(body.decode()).vevent_list
+    master = next(e for e in events if not hasattr(e, "recurrence_id"))
+    ends = {e.recurrence_id.value: e.dtend.value for e in events if hasattr(e, "recurrence_id")}
+    length = master.dtend.value - master.dtstart.value
+    runs = [
+        (start, ends.get(start, start + length)) for start in _starts(master, date(2053, 12, 31))
+    ]
+    assert runs == [(date(y, 2, 1), date(y, 3, 1)) for y in range(2024, 2054)]  # DTEND exclusive
+
+
+def test_roles_are_labelled_and_a_gone_group_is_skipped(
+    client, auth, app: Flask, clock: dict
+) -> None:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        action = db.session.get_one(ClockAction, clock["onboarding"])
+        action.raci.append(RaciEntry(group_id=clock["digi"], member_role=GroupRole.CHAIR,
+                                     letter=Raci.CONSULTED))  # fmt: skip
+        action.raci.append(RaciEntry(group_id=99999, letter=Raci.INFORMED))  # no FKs on SQLite
+        db.session.commit()
+    token = _token(app, Organisation, clock["org"])
+    response = client.get(f"/network/calendar/{token}.ics")
+    assert response.status_code == 200
+    events = icalendar.Calendar.from_ical(response.data).walk("VEVENT")
+    [text] = [str(e["DESCRIPTION"]) for e in events if e["SUMMARY"] == "Device onboarding"]
+    assert "RACI: Alpha tutors: A, Alpha digi: I, Alpha digi (Chair): C" in text
+    auth.login("admin@a.fi")
+    assert client.get(f"/network/clock/actions/{clock['onboarding']}").status_code == 200
+
+
+@pytest.mark.parametrize("page", ["clock", "feed"])
+def test_queries_do_not_grow_with_the_actions(client, auth, app: Flask, clock: dict, page) -> None:  # type: ignore[no-untyped-def]
+    auth.login("admin@a.fi")
+    token = _token(app, Organisation, clock["org"])
+    url = {"clock": f"/network/organisation/{clock['org']}/clock",
+           "feed": f"/network/calendar/{token}.ics"}[page]  # fmt: skip
+
+    def add_and_count(n: int) -> int:
+        with app.app_context():
+            for i in range(n):
+                action = ClockAction(organisation_id=clock["org"], title=f"A{i}", start_month=3,
+                                     end_month=4, first_year=2024, group_id=clock["digi"])  # fmt: skip
+                action.raci.append(RaciEntry(group_id=clock["tutors"], letter=Raci.ACCOUNTABLE))
+                action.done.append(ClockActionDone(year=2024))
+                db.session.add(action)
+            db.session.commit()
+            queries: list[str] = []
+            listener = lambda *args: queries.append(args[2])  # noqa: E731
+            sa_event.listen(db.engine, "before_cursor_execute", listener)
+            try:
+                for view in ("circle", "months", "years") if page == "clock" else ("",):
+                    assert (
+                        client.get(url, query_string={"view": view} if view else {}).status_code
+                        == 200
+                    )
+            finally:
+                sa_event.remove(db.engine, "before_cursor_execute", listener)
+            return len(queries)
+
+    assert add_and_count(3) == add_and_count(27)  # 3 actions, then 30

@@ -176,3 +176,43 @@ def ensure(allowed: bool) -> None:
     """403 unless `allowed` (views: `access.ensure(access.can_edit_scope(current_user, scope))`)."""
     if not allowed:
         abort(403)
+
+
+# Templates (toolkits) ------------------------------------------------------------------------
+
+
+class Published(Protocol):
+    published_by_id: int | None
+
+
+def editable_scopes(user: User) -> list[Scope]:
+    """The regions and organisations `user` can edit (where a template can be copied to and
+    published from): every one for an admin; else the user's organisation and its region."""
+    if not user.is_authenticated:
+        return []
+    if can_manage_regions(user):
+        regions = db.session.execute(db.select(Region).order_by(Region.name)).scalars()
+        organisations = db.session.execute(
+            db.select(Organisation).order_by(Organisation.name)
+        ).scalars()
+        return [region_scope(r) for r in regions] + [organisation_scope(o) for o in organisations]
+    candidates = []
+    if user.organisation is not None:
+        candidates.append(organisation_scope(user.organisation))
+        if user.organisation.region is not None:
+            candidates.append(region_scope(user.organisation.region))
+    return [scope for scope in candidates if can_edit_scope(user, scope)]
+
+
+def can_import_toolkit(user: User) -> bool:
+    """Import a template file: whoever can edit some region or organisation."""
+    return bool(editable_scopes(user))
+
+
+def can_delete_toolkit(user: User, toolkit: Published) -> bool:
+    """A template: its publisher or an admin (copies made of it are not touched)."""
+    if not user.is_authenticated:
+        return False
+    return _is_admin(user) or (
+        toolkit.published_by_id is not None and toolkit.published_by_id == user.id
+    )

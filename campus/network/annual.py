@@ -24,6 +24,7 @@ from datetime import date
 from datetime import datetime
 
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from campus.auth.models import User
 from campus.clock import utcnow
@@ -39,7 +40,11 @@ from campus.network.models import Group
 from campus.network.models import GroupRole
 from campus.network.models import Roadmap
 from campus.network.models import roles_for
-from campus.paths.models import LearningPath
+from campus.network.structure import existing_path_slugs
+from campus.network.structure import groups_of
+from campus.network.structure import split_slugs
+from campus.network.years import EARLIEST_YEAR
+from campus.network.years import LATEST_YEAR
 
 LEAP_YEAR = 2000  # the year used to check that a (month, day) can exist at all
 
@@ -181,9 +186,19 @@ def _in_scope(model, scope_kind: str, scope_id: int):  # type: ignore[no-untyped
     return (model.organisation_id == scope_id) & model.region_id.is_(None)
 
 
+# What the pages and the feed read of every action, loaded with it (a query per relation, not
+# one per action): done marks (status), the responsible group, the RACI rows and their groups.
+LOADS = (
+    selectinload(ClockAction.done),
+    selectinload(ClockAction.group),
+    selectinload(ClockAction.raci).selectinload(RaciEntry.group),
+)
+
+
 def actions_of(scope_kind: str, scope_id: int) -> list[ClockAction]:
     query = (
         db.select(ClockAction)
+        .options(*LOADS)
         .where(_in_scope(ClockAction, scope_kind, scope_id))
         .order_by(ClockAction.start_month, ClockAction.start_day, ClockAction.title)
     )
@@ -210,18 +225,10 @@ def group_actions(group: Group) -> list[ClockAction]:
     with_letter = db.select(RaciEntry.action_id).where(RaciEntry.group_id == group.id)
     query = (
         db.select(ClockAction)
+        .options(*LOADS)
         .where((ClockAction.group_id == group.id) | ClockAction.id.in_(with_letter))
         .order_by(ClockAction.start_month, ClockAction.start_day, ClockAction.title)
     )
-    return list(db.session.execute(query).scalars())
-
-
-def allowed_groups(scope: Scope) -> list[Group]:
-    """Groups an action of the scope can name: the scope's, and for an organisation its region's."""
-    condition = _in_scope(Group, scope.kind, scope.id)
-    if not scope.is_region and scope.region_id is not None:
-        condition = condition | _in_scope(Group, "region", scope.region_id)
-    query = db.select(Group).where(condition).order_by(Group.region_id.is_not(None), Group.name)
     return list(db.session.execute(query).scalars())
 
 
@@ -254,21 +261,26 @@ def validate(scope: Scope, data: ActionData) -> None:
         raise ClockError(_("Give the action a title."))
     _check_date(data.start_month, data.start_day, _("start"))
     _check_date(data.end_month, data.end_day, _("end"))
-    if not 1900 <= data.first_year <= 2200:
-        raise ClockError(_("The first year is not a real year."))
+    for year in (data.first_year, data.last_year):
+        if year is not None and not EARLIEST_YEAR <= year <= LATEST_YEAR:
+            raise ClockError(
+                _(
+                    "Give a year between %(first)s and %(last)s.",
+                    first=EARLIEST_YEAR,
+                    last=LATEST_YEAR,
+                )
+            )
     if data.last_year is not None and data.last_year < data.first_year:
         raise ClockError(_("The last year cannot come before the first year."))
-    if data.group_id is not None and data.group_id not in {g.id for g in allowed_groups(scope)}:
+    if data.group_id is not None and data.group_id not in {
+        g.id for g in groups_of(scope, with_region=True)
+    }:
         raise ClockError(_("The responsible group must be a group of this clock or its region."))
     if data.goal_id is not None and data.goal_id not in {g.id for g in allowed_goals(scope)}:
         raise ClockError(_("The goal must be on a roadmap of this clock or its region."))
     if data.path_slugs:
-        known = set(
-            db.session.execute(
-                db.select(LearningPath.slug).where(LearningPath.slug.in_(data.path_slugs))
-            ).scalars()
-        )
-        missing = [slug for slug in data.path_slugs if slug not in known]
+        known = existing_path_slugs()
+        missing = [slug for slug in split_slugs(data.path_slugs) if slug not in known]
         if missing:
             raise ClockError(_("No such path: %(slugs)s.", slugs=", ".join(missing)))
 
@@ -280,7 +292,7 @@ def _apply(action: ClockAction, data: ActionData) -> None:
     action.end_month, action.end_day = data.end_month, data.end_day
     action.first_year, action.last_year = data.first_year, data.last_year
     action.group_id, action.goal_id = data.group_id, data.goal_id
-    action.path_slugs = list(dict.fromkeys(data.path_slugs))
+    action.path_slugs = split_slugs(data.path_slugs)
 
 
 def create_action(scope: Scope, data: ActionData) -> ClockAction:
@@ -303,9 +315,15 @@ def delete_action(action: ClockAction) -> None:
     db.session.flush()
 
 
+def accountable_count(letters: Iterable[str]) -> int:
+    """How many of the letters ("R", "A", "C", "I", "" or Raci values) are Accountable: the one
+    count behind "exactly one A" (here) and the kickoff matrix's "at most one A per task"."""
+    return sum(letter == Raci.ACCOUNTABLE for letter in letters)
+
+
 def set_raci(action: ClockAction, entries: list[tuple[int, GroupRole | None, str]]) -> None:
     """Replace the action's matrix; exactly one party is Accountable ("A")."""
-    groups = {group.id: group for group in allowed_groups(scope_of(action))}
+    groups = {group.id: group for group in groups_of(scope_of(action), with_region=True)}
     seen: set[tuple[int, GroupRole | None]] = set()
     rows: list[RaciEntry] = []
     for group_id, role, letter in entries:
@@ -322,7 +340,7 @@ def set_raci(action: ClockAction, entries: list[tuple[int, GroupRole | None, str
             raise RaciError(_("Each party can have one letter only."))
         seen.add((group_id, role))
         rows.append(RaciEntry(group_id=group_id, member_role=role, letter=value))
-    accountable = sum(row.letter == Raci.ACCOUNTABLE for row in rows)
+    accountable = accountable_count(row.letter for row in rows)
     if accountable != 1:
         raise RaciError(
             _(

@@ -21,6 +21,7 @@ from babel.dates import get_month_names
 from flask_babel import format_date
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup
 from markupsafe import escape
 
@@ -152,12 +153,15 @@ def clock_svg(
     step = min(RING_MAX, (OUTER - INNER - 12) / count)
     width = step * 0.72
 
-    desc = _(
+    desc = ngettext(
         "A twelve-month circle for %(year)s starting from January at the top and running "
-        "clockwise; %(n)s actions are arcs over their dates, coloured by status. "
+        "clockwise; %(num)d action is an arc over its dates, coloured by status. "
+        "The same action is listed by month below.",
+        "A twelve-month circle for %(year)s starting from January at the top and running "
+        "clockwise; %(num)d actions are arcs over their dates, coloured by status. "
         "The same actions are listed by month below.",
+        len(by_action),
         year=year,
-        n=len(by_action),
     )
     if today.year == year:
         desc += " " + _("Today is %(date)s.", date=format_date(today, "long"))

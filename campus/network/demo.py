@@ -98,10 +98,12 @@ def seed_network_demo(content_dir: Path, now: datetime) -> DemoReport:
         report.created.append("path completions of the region's staff (their badges follow)")
     digi = groups.get(GroupKind.DIGI)
     if digi is not None and kickoff.kickoff_of(digi) is None:
-        kickoff.start_kickoff(digi)
+        kickoff.start_kickoff(digi, now)
         document = kickoff.kickoff_of(digi)
         answers = list(KICKOFF_ANSWERS) + [""] * len(document.questions)
-        kickoff.save_kickoff(digi, answers[: len(document.questions)], document.matrix, demo_user)
+        kickoff.save_kickoff(
+            digi, answers[: len(document.questions)], document.matrix, demo_user, now
+        )
         report.created.append("the digi group's kick-off document")
     db.session.flush()
     return report

@@ -24,16 +24,21 @@ from campus.network import annual
 from campus.network.access import Scope
 from campus.network.clock_models import ClockAction
 from campus.network.clock_svg import month_names
-from campus.network.labels import RACI_LABELS
 from campus.network.labels import group_role_label
+from campus.network.labels import raci_choices
 from campus.network.models import GroupRole
 from campus.network.models import roles_for
+from campus.network.structure import groups_of
 from campus.network.years import EARLIEST_YEAR
 from campus.network.years import LATEST_YEAR
 from campus.paths.models import LearningPath
 
 YEARS = NumberRange(
-    min=EARLIEST_YEAR, max=LATEST_YEAR, message=_l("Give a year between 2000 and 2100.")
+    min=EARLIEST_YEAR,
+    max=LATEST_YEAR,
+    message=_l(
+        "Give a year between %(first)s and %(last)s.", first=EARLIEST_YEAR, last=LATEST_YEAR
+    ),
 )
 DAYS = NumberRange(min=1, max=31, message=_l("A day is 1–31."))
 NO_CHOICE = 0  # "no group" / "no goal" in a select with coerce=int
@@ -108,7 +113,7 @@ def action_form(
     form.start_month.choices = months
     form.end_month.choices = months
     form.group.choices = [(NO_CHOICE, _("No group"))] + [
-        (group.id, group.name) for group in annual.allowed_groups(scope)
+        (group.id, group.name) for group in groups_of(scope, with_region=True)
     ]
     form.goal.choices = [(NO_CHOICE, _("No goal"))] + [
         (goal.id, f"{goal.roadmap.title}: {goal.title}") for goal in annual.allowed_goals(scope)
@@ -161,7 +166,7 @@ def party_key(group_id: int, role: GroupRole | None) -> str:
 def raci_parties(scope: Scope) -> list[tuple[int, GroupRole | None, str]]:
     """(group id, role or None for the whole group, label) for each group the action can name."""
     parties: list[tuple[int, GroupRole | None, str]] = []
-    for group in annual.allowed_groups(scope):
+    for group in groups_of(scope, with_region=True):
         parties.append((group.id, None, _("%(group)s (whole group)", group=group.name)))
         for role in roles_for(group.kind):
             label = _("%(group)s: %(role)s", group=group.name, role=group_role_label(role))
@@ -182,7 +187,7 @@ def raci_form(scope: Scope, action: ClockAction | None) -> RaciForm:
         pass
 
     parties = raci_parties(scope)
-    letters = [("", "—")] + [(letter, f"{letter} · {name}") for letter, name in RACI_LABELS.items()]
+    letters = raci_choices()
     for group_id, role, label in parties:
         field: Field = SelectField(label, choices=letters, default="")
         setattr(Form, party_key(group_id, role), field)

@@ -14,21 +14,26 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Length
 from wtforms.validators import NumberRange
 
-from campus.network.roadmaps import AREA_LABELS
-from campus.network.roadmaps import EARLIEST_YEAR
-from campus.network.roadmaps import FOCUS_LABELS
-from campus.network.roadmaps import LATEST_YEAR
-from campus.network.roadmaps import STATUS_LABELS
+from campus.network.labels import AREA_LABELS
+from campus.network.labels import FOCUS_LABELS
+from campus.network.labels import GOAL_STATUS_LABELS
+from campus.network.roadmaps import TITLE_MAX
+from campus.network.years import EARLIEST_YEAR
+from campus.network.years import LATEST_YEAR
 
 YEARS = NumberRange(
-    min=EARLIEST_YEAR, max=LATEST_YEAR, message=_l("Give a year between 2000 and 2100.")
+    min=EARLIEST_YEAR,
+    max=LATEST_YEAR,
+    message=_l(
+        "Give a year between %(first)s and %(last)s.", first=EARLIEST_YEAR, last=LATEST_YEAR
+    ),
 )
 
 
 class RoadmapForm(FlaskForm):
     title = StringField(
         _l("Title"),
-        validators=[DataRequired(message=_l("The roadmap needs a title.")), Length(max=200)],
+        validators=[DataRequired(message=_l("The roadmap needs a title.")), Length(max=TITLE_MAX)],
     )
     first_year = IntegerField(
         _l("First year"), validators=[InputRequired(message=_l("Give the first year.")), YEARS]
@@ -44,7 +49,7 @@ class GoalForm(FlaskForm):
     focus = SelectField(_l("Focus"), choices=list(FOCUS_LABELS.items()))
     title = StringField(
         _l("Goal"),
-        validators=[DataRequired(message=_l("The goal needs a title.")), Length(max=200)],
+        validators=[DataRequired(message=_l("The goal needs a title.")), Length(max=TITLE_MAX)],
     )
     starting_point = TextAreaField(_l("Starting point"))
     target_state = TextAreaField(_l("Target state"))
@@ -57,12 +62,12 @@ class GoalForm(FlaskForm):
 
 
 class NewGoalForm(GoalForm):
-    status = SelectField(_l("Status"), choices=list(STATUS_LABELS.items()), default="planned")
+    status = SelectField(_l("Status"), choices=list(GOAL_STATUS_LABELS.items()), default="planned")
     submit = SubmitField(_l("Add the goal"))
 
 
 class StatusForm(FlaskForm):
-    status = SelectField(_l("New status"), choices=list(STATUS_LABELS.items()))
+    status = SelectField(_l("New status"), choices=list(GOAL_STATUS_LABELS.items()))
     note = TextAreaField(_l("Note (why, what happened)"), validators=[Length(max=2000)])
     submit = SubmitField(_l("Change the status"))
 

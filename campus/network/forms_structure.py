@@ -14,18 +14,13 @@ from wtforms.validators import DataRequired
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
-from campus.network.labels import GROUP_KIND_LABELS
-from campus.network.labels import GROUP_ROLE_LABELS
-from campus.network.labels import RACI_LABELS
+from campus.network.labels import raci_choices
 from campus.network.structure import MANDATE_MAX
 from campus.network.structure import NAME_MAX
 from campus.network.structure import RESPONSIBILITIES_MAX
 
 # The matrix's select options: the letter and its name ("" = no part in the task).
-RACI_CHOICE_LABELS = {"": _l("None")} | {
-    letter: _l("%(letter)s – %(name)s", letter=letter, name=name)
-    for letter, name in RACI_LABELS.items()
-}
+RACI_CHOICE_LABELS = dict(raci_choices())  # letter → "R – Responsible" (one list: labels.py)
 
 NAME_LENGTH = Length(max=NAME_MAX)
 
@@ -133,6 +128,3 @@ class KickoffForm(FlaskForm):
     (`cell-<task>-<party>`) are read from the posted form by the view."""
 
     submit = SubmitField(_l("Save the starting document"))
-
-
-__all__ = ["GROUP_KIND_LABELS", "GROUP_ROLE_LABELS", "RACI_CHOICE_LABELS"]

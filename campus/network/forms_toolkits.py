@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed
@@ -14,18 +17,18 @@ from wtforms import StringField
 from wtforms import SubmitField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
+from wtforms.validators import InputRequired
 from wtforms.validators import Length
-from wtforms.validators import NumberRange
 from wtforms.validators import Regexp
+from wtforms.validators import ValidationError
 
 from campus.i18n import LANGUAGE_NAMES
+from campus.network.toolkit_copy import first_year_range
 from campus.network.toolkit_format import MAX_FILE_BYTES
 from campus.network.toolkit_format import MAX_SLUG
 from campus.network.toolkit_format import MAX_TEXT
 from campus.network.toolkit_format import MAX_TITLE
 from campus.network.toolkit_format import SLUG_PATTERN
-from campus.network.toolkits import EARLIEST_YEAR
-from campus.network.toolkits import LATEST_YEAR
 
 LANGUAGE_CHOICES = list(LANGUAGE_NAMES.items())
 
@@ -55,12 +58,20 @@ class CopyForm(FlaskForm):
     target = SelectField(_l("Copy into"), validators=[DataRequired()])
     first_year = IntegerField(
         _l("First year of the roadmap"),
-        validators=[
-            DataRequired(message=_l("Give the first year.")),
-            NumberRange(min=EARLIEST_YEAR, max=LATEST_YEAR - 10),
-        ],
+        validators=[InputRequired(message=_l("Give the first year."))],
     )
     submit = SubmitField(_l("Copy"))
+
+    def __init__(self, *args: Any, years: int = 1, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.years = years  # the template roadmap's length: its last year must fit too
+
+    def validate_first_year(self, field: IntegerField) -> None:
+        first, last = first_year_range(self.years)
+        if field.data is not None and not first <= field.data <= last:
+            raise ValidationError(
+                _("The first year must be between %(first)d and %(last)d.", first=first, last=last)
+            )
 
 
 class ImportForm(FlaskForm):

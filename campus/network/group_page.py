@@ -9,17 +9,18 @@ from dataclasses import field
 from typing import Any
 
 from babel.dates import get_month_names
+from flask import url_for
 from flask_babel import get_locale
 
 from campus.badges.models import Assertion
 from campus.badges.models import BadgeClass
 from campus.extensions import db
 from campus.i18n import pick
+from campus.network import annual
 from campus.network.clock_models import ClockAction
 from campus.network.clock_models import RaciEntry
 from campus.network.models import Group
 from campus.network.rules import group_flags
-from campus.network.views_regions import maybe_url
 from campus.paths.models import LearningPath
 from campus.paths.models import Theme
 
@@ -30,7 +31,7 @@ class GroupAction:
     months: str
     responsible: bool  # the group is the action's responsible group
     letters: list[tuple[str, str | None]] = field(default_factory=list)  # (letter, role or None)
-    url: str | None = None
+    url: str = ""
 
 
 def _months(action: ClockAction) -> str:
@@ -45,36 +46,27 @@ def _months(action: ClockAction) -> str:
 
 
 def group_actions(group: Group) -> list[GroupAction]:
+    """The actions the group is responsible for or has a RACI letter in, with its letters."""
     entries = list(
         db.session.execute(db.select(RaciEntry).where(RaciEntry.group_id == group.id)).scalars()
     )
-    ids = {entry.action_id for entry in entries}
-    query = db.select(ClockAction).where(
-        (ClockAction.group_id == group.id) | (ClockAction.id.in_(ids))
-    )
-    actions = db.session.execute(
-        query.order_by(ClockAction.start_month, ClockAction.start_day, ClockAction.title)
-    ).scalars()
-    listed = []
-    for action in actions:
-        letters = [
-            (entry.letter.value, entry.member_role.value if entry.member_role else None)
-            for entry in entries
-            if entry.action_id == action.id
-        ]
-        listed.append(
-            GroupAction(
-                action,
-                _months(action),
-                action.group_id == group.id,
-                letters,
-                maybe_url("network_clock.action", action_id=action.id),
-            )
+    return [
+        GroupAction(
+            action,
+            _months(action),
+            action.group_id == group.id,
+            [
+                (entry.letter.value, entry.member_role.value if entry.member_role else None)
+                for entry in entries
+                if entry.action_id == action.id
+            ],
+            url_for("network_clock.action", action_id=action.id),
         )
-    return listed
+        for action in annual.group_actions(group)
+    ]
 
 
-def _paths(slugs: list[str]) -> list[tuple[str, str, str | None]]:
+def _paths(slugs: list[str]) -> list[tuple[str, str, str]]:
     if not slugs:
         return []
     found = {
@@ -84,7 +76,7 @@ def _paths(slugs: list[str]) -> list[tuple[str, str, str | None]]:
         ).scalars()
     }
     return [
-        (slug, pick(found[slug].title), maybe_url("paths.path_detail", slug=slug))
+        (slug, pick(found[slug].title), url_for("paths.path_detail", slug=slug))
         for slug in slugs
         if slug in found
     ]
@@ -142,6 +134,6 @@ def group_context(group: Group, *, with_choices: bool = False) -> dict[str, Any]
         "paths": _paths(list(group.path_slugs)),
         "badges": _badges(group),
         "flags": group_flags(group),
-        "clock_url": maybe_url("network_clock.group_clock", group_id=group.id),
-        "badges_url": maybe_url("badges.catalogue"),
+        "clock_url": url_for("network_clock.group_clock", group_id=group.id),
+        "badges_url": url_for("badges.catalogue"),
     }

@@ -3,8 +3,17 @@
 One VEVENT per action: all-day dates (VALUE=DATE), DTEND exclusive (the day after the last day),
 RRULE:FREQ=YEARLY with UNTIL (a DATE, like DTSTART) when the action has a last year. An action
 starting on 29 February repeats on the last day of February (BYMONTH=2;BYMONTHDAY=-1), as the
-clock does. A run whose length differs from the first one (a range over the end of February in
-a leap year) is written as an override (RECURRENCE-ID) for the years up to HORIZON years ahead.
+clock does.
+
+Runs over the end of February (all of February, 20 January – 10 March, December – February) are a
+day longer in leap years, but RFC 5545 gives every instance of a rule the master's length, and
+no rule-only encoding fits: splitting an action into a leap-year and a common-year event needs
+rules that pick those years (BYYEARDAY/BYSETPOS tricks, which calendar apps do not support, and
+which cannot look at the next year's February for a run over the new year). So the master has the
+length most runs have (a common year's) and every run of another length is an override
+(RECURRENCE-ID), written up to the last year, or for an open-ended action up to HORIZON (50) years
+ahead of the feed's date (or of its first year). The feed is rebuilt on every fetch, so the
+horizon moves on with time; past it, only leap-year runs would show a day short.
 
 Calendar apps cannot log in, so the token in the URL is the only credential: only its SHA-256
 is stored, a new feed replaces the owner's old one, and the plain token is shown once.
@@ -14,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from datetime import datetime
@@ -33,10 +43,14 @@ from campus.network.access import organisation_scope
 from campus.network.access import region_scope
 from campus.network.clock_models import CalendarFeed
 from campus.network.clock_models import ClockAction
+from campus.network.clock_models import RaciEntry
+from campus.network.labels import group_role_label
 from campus.network.models import Group
 
 PRODID = "-//Campus//ICT annual clock//EN"
-HORIZON = 10  # years ahead for which leap-year overrides are written
+# Years ahead for which the runs of an open-ended action whose length differs from the master's
+# (leap years) are written as overrides: no RFC 5545 rule can say "to the end of February".
+HORIZON = 50
 
 FeedOwner = Organisation | Region | Group
 
@@ -107,24 +121,39 @@ def owner_actions(owner: FeedOwner) -> list[ClockAction]:
     return annual.group_actions(owner)
 
 
+def _party(entry: RaciEntry) -> str | None:
+    """ "Group (Role): A", or None for a row whose group is gone (SQLite keeps such rows)."""
+    if entry.group is None:
+        return None
+    name = entry.group.name
+    if entry.member_role is not None:
+        name = _("%(group)s (%(role)s)", group=name, role=group_role_label(entry.member_role))
+    return f"{name}: {entry.letter.value}"
+
+
 def _description(action: ClockAction, url: str) -> str:
     lines = [action.description.strip()] if action.description.strip() else []
     if action.group is not None:
         lines.append(_("Responsible group: %(group)s", group=action.group.name))
-    if action.raci:
-        parties = ", ".join(
-            f"{entry.group.name}{f' ({entry.member_role.value})' if entry.member_role else ''}"
-            f": {entry.letter.value}"
-            for entry in action.raci
-        )
-        lines.append(_("RACI: %(parties)s", parties=parties))
+    parties = [party for party in map(_party, action.raci) if party is not None]
+    if parties:
+        lines.append(_("RACI: %(parties)s", parties=", ".join(parties)))
     lines.append(url)
     return "\n".join(lines)
 
 
+def _length(action: ClockAction, year: int) -> timedelta:
+    start, end = annual.occurrence(action, year)
+    return end - start
+
+
 def _events(action: ClockAction, host: str, url: str, now: datetime) -> list[Event]:
-    first_start, first_end = annual.occurrence(action, action.first_year)
-    length = first_end - first_start
+    first_start = annual.occurrence(action, action.first_year)[0]
+    # The length most runs have: of four years in a row, at most one differs (the leap year).
+    lengths = Counter(
+        _length(action, year) for year in range(action.first_year, action.first_year + 4)
+    )
+    length = lengths.most_common(1)[0][0]
     rule: dict[str, object] = {"freq": "yearly"}
     if action.start_month == 2 and action.start_day == 29:
         rule.update({"bymonth": 2, "bymonthday": -1})
@@ -142,11 +171,13 @@ def _events(action: ClockAction, host: str, url: str, now: datetime) -> list[Eve
         item.add("url", url)
         return item
 
-    master = event(first_start, first_end)
+    master = event(first_start, first_start + length)
     master.add("rrule", rule)
     events = [master]
-    last = action.last_year if action.last_year is not None else now.year + HORIZON
-    for year in range(action.first_year + 1, last + 1):
+    last = action.last_year
+    if last is None:
+        last = max(now.year, action.first_year) + HORIZON
+    for year in range(action.first_year, last + 1):
         start, end = annual.occurrence(action, year)
         if end - start != length:
             override = event(start, end)

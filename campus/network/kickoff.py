@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from campus.auth.models import Region
 from campus.auth.models import User
-from campus.clock import utcnow
 from campus.extensions import db
 from campus.network.access import Scope
 from campus.network.access import region_scope
 from campus.network.access import scope_of
+from campus.network.annual import accountable_count
 from campus.network.clock_models import Raci
 from campus.network.models import Group
 from campus.network.models import GroupKickoff
@@ -183,7 +184,17 @@ def kickoff_of(group: Group) -> GroupKickoff | None:
     return db.session.get(GroupKickoff, group.id)
 
 
-def start_kickoff(group: Group, kit: KitContent | KickoffKit | None = None) -> GroupKickoff:
+def kickoffs_of(groups: list[Group]) -> dict[int, GroupKickoff]:
+    """The started kick-offs of the groups, by group id (one query)."""
+    if not groups:
+        return {}
+    query = db.select(GroupKickoff).where(GroupKickoff.group_id.in_([g.id for g in groups]))
+    return {kickoff.group_id: kickoff for kickoff in db.session.execute(query).scalars()}
+
+
+def start_kickoff(
+    group: Group, now: datetime, kit: KitContent | KickoffKit | None = None
+) -> GroupKickoff:
     """Copy the kit (by default the one the group's scope uses) into the group's document."""
     if kickoff_of(group) is not None:
         raise StructureError(_("%(group)s has already started its kick-off.", group=group.name))
@@ -198,7 +209,7 @@ def start_kickoff(group: Group, kit: KitContent | KickoffKit | None = None) -> G
         tasks=list(kit.tasks),
         parties=list(kit.parties),
         matrix=[["" for _party in kit.parties] for _task in kit.tasks],
-        updated_at=utcnow(),
+        updated_at=now,
     )
     db.session.add(kickoff)
     db.session.flush()
@@ -214,7 +225,7 @@ def check_matrix(tasks: list[str], parties: list[str], matrix: list[list[str]]) 
     for task, row in zip(tasks, matrix, strict=True):
         if any(letter not in LETTERS for letter in row):
             raise StructureError(_("Use only the letters R, A, C and I in the matrix."))
-        accountable = row.count(Raci.ACCOUNTABLE.value)
+        accountable = accountable_count(row)
         if accountable > 1:
             raise StructureError(
                 _("“%(task)s” has more than one Accountable (A): choose one.", task=task)
@@ -225,10 +236,14 @@ def check_matrix(tasks: list[str], parties: list[str], matrix: list[list[str]]) 
 
 
 def save_kickoff(
-    group: Group, answers: list[str], matrix: list[list[str]], user: User | None
+    group: Group,
+    answers: list[str],
+    matrix: list[list[str]],
+    user: User | None,
+    now: datetime,
 ) -> list[str]:
     """Store the group's answers and matrix; returns the warnings (tasks without an A)."""
-    kickoff = kickoff_of(group) or start_kickoff(group)
+    kickoff = kickoff_of(group) or start_kickoff(group, now)
     if len(answers) != len(kickoff.questions):
         raise StructureError(_("The answers do not match the kit's questions."))
     cleaned = [(answer or "").strip() for answer in answers]
@@ -238,6 +253,6 @@ def save_kickoff(
     warnings = check_matrix(kickoff.tasks, kickoff.parties, letters)
     kickoff.answers = cleaned
     kickoff.matrix = letters
-    kickoff.updated_at = utcnow()
+    kickoff.updated_at = now
     kickoff.updated_by_id = user.id if user is not None else None
     return warnings

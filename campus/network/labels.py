@@ -80,3 +80,11 @@ def init_app(app: Flask) -> None:
         "raci_label",
     ):
         app.jinja_env.globals[name] = globals()[name]
+
+
+def raci_choices() -> list[tuple[str, object]]:
+    """The options of a RACI letter select: none, then each letter with its name ("A – …")."""
+    return [("", _l("None"))] + [
+        (letter, _l("%(letter)s – %(name)s", letter=letter, name=name))
+        for letter, name in RACI_LABELS.items()
+    ]

@@ -20,6 +20,7 @@ from campus.assessments.models import Instrument
 from campus.auth.models import Organisation
 from campus.auth.models import Region
 from campus.extensions import db
+from campus.network.access import Scope
 from campus.network.models import Goal
 
 Reason = Literal["shown", "too_few", "no_round", "missing"]
@@ -131,3 +132,23 @@ def measured_starting_point(
     return MeasuredStart(
         _judged(figure), instrument, area, figure, organisations=compared.organisations, top=top
     )
+
+
+def measures_for(goals: list[Goal], scope: Scope, today: date) -> dict[int, MeasuredStart]:
+    """The measured starting point of each goal that names an assessment area, by goal id, in
+    the scope (goals measured by the same area read it once)."""
+    owner: Organisation | Region | None = db.session.get(
+        Region if scope.is_region else Organisation, scope.id
+    )
+    if owner is None:
+        return {}
+    measured: dict[int, MeasuredStart] = {}
+    seen: dict[tuple[str | None, str | None], MeasuredStart | None] = {}
+    for goal in goals:
+        key = (goal.instrument_slug, goal.assessment_area_key)
+        if key not in seen:
+            seen[key] = measured_starting_point(goal, owner, today)
+        found = seen[key]
+        if found is not None:
+            measured[goal.id] = found
+    return measured

@@ -1,5 +1,6 @@
-"""Roadmaps (tiekartta) of regions and organisations: goals, their status history, mirroring of
-an organisation's goals to its region's goals, the measured starting point and sharing by link.
+"""Roadmaps (tiekartta) of regions and organisations: goals, their status history and sharing by
+link. Mirroring to the region's goals is in campus.network.roadmap_mirror, the measured starting
+point in campus.network.roadmap_measures.
 
 Services take plain arguments and only flush; the view commits. Refused input raises
 `RoadmapError` with a translated message for the person who typed it.
@@ -7,18 +8,17 @@ Services take plain arguments and only flush; the view commits. Refused input ra
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
 
-from campus.auth.models import Organisation
 from campus.auth.models import User
 from campus.badges.models import BadgeClass
 from campus.extensions import db
-from campus.network import labels
+from campus.i18n import pick
+from campus.network import structure
 from campus.network.access import Scope
 from campus.network.access import scope_of
 from campus.network.clock_models import ClockAction
@@ -27,21 +27,14 @@ from campus.network.models import Focus
 from campus.network.models import Goal
 from campus.network.models import GoalStatus
 from campus.network.models import GoalStatusChange
-from campus.network.models import Group
 from campus.network.models import Roadmap
-from campus.network.roadmap_measures import MeasuredStart  # noqa: F401  (re-exported)
 from campus.network.roadmap_measures import find_area
-from campus.network.roadmap_measures import measured_starting_point  # noqa: F401
 from campus.network.years import EARLIEST_YEAR
 from campus.network.years import LATEST_YEAR
 from campus.paths.models import LearningPath
 
 MAX_YEARS = 10
-
-# The enum values' names, shared by every network page (kept here under the names forms use).
-AREA_LABELS = labels.AREA_LABELS
-FOCUS_LABELS = labels.FOCUS_LABELS
-STATUS_LABELS = labels.GOAL_STATUS_LABELS
+TITLE_MAX = 200  # the title columns' length
 
 
 class RoadmapError(ValueError):
@@ -52,10 +45,13 @@ class RoadmapError(ValueError):
 
 
 def _title(title: str, what: str) -> str:
+    """The title without surrounding spaces; refused when empty or too long (never cut)."""
     title = (title or "").strip()
     if not title:
         raise RoadmapError(what)
-    return title[:200]
+    if len(title) > TITLE_MAX:
+        raise RoadmapError(_("A title can be at most %(max)d characters long.", max=TITLE_MAX))
+    return title
 
 
 def _check_period(first_year: int, last_year: int) -> None:
@@ -144,48 +140,22 @@ def shared_roadmap(token: str) -> Roadmap | None:
 # ---------------------------------------------------------------------------------- goals
 
 
-def split_slugs(text: str | list[str] | None) -> list[str]:
-    """Slugs from comma- or line-separated input, in order, without repeats."""
-    parts = text if isinstance(text, list) else re.split(r"[,\n\r;]+", text or "")
-    seen: list[str] = []
-    for part in parts:
-        slug = part.strip()
-        if slug and slug not in seen:
-            seen.append(slug)
-    return seen
-
-
-def _known(column, slugs: list[str]) -> set[str]:  # type: ignore[no-untyped-def]
-    if not slugs:
-        return set()
-    return set(db.session.execute(db.select(column).where(column.in_(slugs))).scalars())
-
-
 def _check_slugs(paths: list[str], badges: list[str]) -> None:
-    unknown_paths = [s for s in paths if s not in _known(LearningPath.slug, paths)]
+    """Only active paths and existing badges (one query each, only when slugs were given)."""
+    known_paths = structure.existing_path_slugs() if paths else set()
+    unknown_paths = [slug for slug in paths if slug not in known_paths]
     if unknown_paths:
         raise RoadmapError(_("Unknown paths: %(slugs)s", slugs=", ".join(unknown_paths)))
-    unknown_badges = [s for s in badges if s not in _known(BadgeClass.slug, badges)]
+    known_badges = structure.existing_badge_slugs() if badges else set()
+    unknown_badges = [slug for slug in badges if slug not in known_badges]
     if unknown_badges:
         raise RoadmapError(_("Unknown badges: %(slugs)s", slugs=", ".join(unknown_badges)))
-
-
-def groups_for(scope: Scope) -> list[Group]:
-    """The groups that can be responsible for a goal of the scope: its own and, for an
-    organisation, its region's."""
-    clauses = [db.and_(Group.region_id.is_(None), Group.organisation_id == scope.id)]
-    if scope.is_region:
-        clauses = [db.and_(Group.organisation_id.is_(None), Group.region_id == scope.id)]
-    elif scope.region_id is not None:
-        clauses.append(db.and_(Group.organisation_id.is_(None), Group.region_id == scope.region_id))
-    query = db.select(Group).where(db.or_(*clauses)).order_by(Group.region_id, Group.name)
-    return list(db.session.execute(query).scalars())
 
 
 def _check_group(scope: Scope, group_id: int | None) -> None:
     if group_id is None:
         return
-    if group_id not in {group.id for group in groups_for(scope)}:
+    if group_id not in {group.id for group in structure.groups_of(scope, with_region=True)}:
         raise RoadmapError(
             _("The responsible group must be a group of this organisation or region.")
         )
@@ -222,7 +192,8 @@ class GoalInput:
         except ValueError:
             raise RoadmapError(_("Choose a development area and a focus.")) from None
         title = _title(self.title, _("The goal needs a title."))
-        paths, badges = split_slugs(self.paths), split_slugs(self.badges)
+        paths = structure.split_slugs(self.paths or "")
+        badges = structure.split_slugs(self.badges or "")
         _check_slugs(paths, badges)
         _check_group(scope, self.group_id)
         instrument = (self.instrument_slug or "").strip() or None
@@ -326,99 +297,21 @@ def goals_by_area(goals: list[Goal]) -> list[tuple[DevelopmentArea, list[Goal]]]
     return [(area, items) for area, items in grouped if items]
 
 
-# ------------------------------------------------------------------------------ mirroring
-
-
-def set_serves(goal: Goal, regional_goal: Goal | None) -> None:
-    """Mirror an organisation's goal to a goal of its region's roadmap (None: serves none)."""
-    if regional_goal is None:
-        goal.serves_goal_id = None
-        db.session.flush()
-        return
-    organisation_id = goal.roadmap.organisation_id
-    if organisation_id is None:
-        raise RoadmapError(_("Only an organisation's goal can serve a regional goal."))
-    organisation = db.session.get(Organisation, organisation_id)
-    region_id = organisation.region_id if organisation is not None else None
-    if regional_goal.roadmap.region_id is None:
-        raise RoadmapError(_("A goal can serve only a goal of the region's roadmap."))
-    if region_id is None or regional_goal.roadmap.region_id != region_id:
-        raise RoadmapError(_("The goal can serve only a goal of its own region's roadmap."))
-    goal.serves_goal_id = regional_goal.id
-    db.session.flush()
-
-
-def regional_roadmaps_for(roadmap: Roadmap) -> list[Roadmap]:
-    """The roadmaps of the organisation's region whose period overlaps this roadmap's."""
-    if roadmap.organisation_id is None:
-        return []
-    organisation = db.session.get(Organisation, roadmap.organisation_id)
-    if organisation is None or organisation.region_id is None:
-        return []
-    query = (
-        db.select(Roadmap)
-        .where(
-            Roadmap.region_id == organisation.region_id,
-            Roadmap.organisation_id.is_(None),
-            Roadmap.first_year <= roadmap.last_year,
-            Roadmap.last_year >= roadmap.first_year,
-        )
-        .order_by(Roadmap.first_year, Roadmap.id)
+def goal_links(goals: list[Goal]) -> dict[str, dict[str, str]]:
+    """Titles of the paths and badges the goals name, by slug (one query each)."""
+    paths = {slug for goal in goals for slug in goal.path_slugs}
+    badges = {slug for goal in goals for slug in goal.badge_slugs}
+    found_paths = (
+        db.session.execute(db.select(LearningPath).where(LearningPath.slug.in_(paths))).scalars()
+        if paths
+        else []
     )
-    return list(db.session.execute(query).scalars())
-
-
-@dataclass
-class MirrorRow:
-    regional_goal: Goal
-    serving: list[Goal]  # the organisation's goals that serve it
-
-
-@dataclass
-class MirrorRoadmap:
-    roadmap: Roadmap
-    rows: list[MirrorRow]
-
-
-@dataclass
-class MirrorView:
-    roadmaps: list[MirrorRoadmap]
-    unlinked: list[Goal]  # the organisation's goals that serve no regional goal
-    elsewhere: list[Goal]  # serve a regional goal outside the shown roadmaps
-    gaps: list[Goal]  # regional goals no goal of this roadmap serves
-    has_region: bool = True
-
-
-def mirror_view(roadmap: Roadmap) -> MirrorView:
-    """The region's goals beside the organisation's: who serves what, and the gaps."""
-    if roadmap.organisation_id is None:
-        return MirrorView([], [], [], [], has_region=False)
-    organisation = db.session.get(Organisation, roadmap.organisation_id)
-    has_region = organisation is not None and organisation.region_id is not None
-    regional = regional_roadmaps_for(roadmap)
-    own = sorted(roadmap.goals, key=lambda g: (g.position, g.id))
-    shown_ids = {goal.id for each in regional for goal in each.goals}
-    result = MirrorView([], [], [], [], has_region=has_region)
-    for each in regional:
-        rows = []
-        for regional_goal in sorted(each.goals, key=lambda g: (g.position, g.id)):
-            serving = [g for g in own if g.serves_goal_id == regional_goal.id]
-            rows.append(MirrorRow(regional_goal, serving))
-            if not serving:
-                result.gaps.append(regional_goal)
-        result.roadmaps.append(MirrorRoadmap(each, rows))
-    for goal in own:
-        if goal.serves_goal_id is None:
-            result.unlinked.append(goal)
-        elif goal.serves_goal_id not in shown_ids:
-            result.elsewhere.append(goal)
-    return result
-
-
-def serve_choices(roadmap: Roadmap) -> list[Goal]:
-    """The regional goals an organisation roadmap's goals can serve."""
-    return [
-        goal
-        for each in regional_roadmaps_for(roadmap)
-        for goal in sorted(each.goals, key=lambda g: (g.position, g.id))
-    ]
+    found_badges = (
+        db.session.execute(db.select(BadgeClass).where(BadgeClass.slug.in_(badges))).scalars()
+        if badges
+        else []
+    )
+    return {
+        "paths": {path.slug: pick(path.title) for path in found_paths},
+        "badges": {badge.slug: pick(badge.name) for badge in found_badges},
+    }

@@ -18,10 +18,15 @@ from campus.auth.models import Organisation
 from campus.auth.models import OrganisationKind
 from campus.auth.models import Region
 from campus.extensions import db
+from campus.network.access import organisation_scope
+from campus.network.access import region_scope
 from campus.network.models import Group
 from campus.network.models import GroupKind
 from campus.network.models import leading_role
 from campus.network.models import roles_for
+from campus.network.regions import region_organisations
+from campus.network.structure import groups_of
+from campus.network.structure import with_members
 
 Severity = Literal["warning", "notice"]
 WARNING: Severity = "warning"
@@ -37,19 +42,10 @@ class Flag:
     organisation: Organisation | None = None
 
 
-def _region_groups(region_id: int) -> list[Group]:
-    query = (
-        db.select(Group)
-        .where(Group.region_id == region_id, Group.organisation_id.is_(None))
-        .order_by(Group.kind, Group.name)
-    )
-    return list(db.session.execute(query).scalars())
-
-
 def _organisation_groups(organisation_ids: list[int]) -> list[Group]:
     if not organisation_ids:
         return []
-    query = (
+    query = with_members(
         db.select(Group)
         .where(Group.organisation_id.in_(organisation_ids), Group.region_id.is_(None))
         .order_by(Group.organisation_id, Group.kind, Group.name)
@@ -137,6 +133,8 @@ def _organisation_rules(
         for member in group.memberships
         if member.organisation_id == organisation.id
     ]
+    if is_municipality:
+        flags.extend(_many_representatives(organisation, regional))
     if is_municipality and regional and not representatives:
         flags.append(
             Flag(
@@ -193,6 +191,33 @@ def _organisation_rules(
     return flags
 
 
+def _many_representatives(organisation: Organisation, regional: list[Group]) -> list[Flag]:
+    """A municipality has one representative in the regional group."""
+    flags: list[Flag] = []
+    for group in regional:
+        names = [
+            member.user.name
+            for member in group.memberships
+            if member.organisation_id == organisation.id
+        ]
+        if len(names) > 1:
+            flags.append(
+                Flag(
+                    "many_representatives",
+                    WARNING,
+                    _(
+                        "%(organisation)s has more than one representative in %(group)s: %(names)s.",
+                        organisation=organisation.name,
+                        group=group.name,
+                        names=", ".join(names),
+                    ),
+                    group,
+                    organisation,
+                )
+            )
+    return flags
+
+
 def _by_kind(groups: list[Group], kind: GroupKind) -> list[Group]:
     return [group for group in groups if group.kind == kind]
 
@@ -200,7 +225,7 @@ def _by_kind(groups: list[Group], kind: GroupKind) -> list[Group]:
 def structure_flags(region: Region) -> list[Flag]:
     """Every break in the region's structure, region-level first, then by organisation."""
     flags: list[Flag] = []
-    groups = _region_groups(region.id)
+    groups = groups_of(region_scope(region), members=True)
     regional = _by_kind(groups, GroupKind.REGIONAL)
     if not regional:
         flags.append(
@@ -218,13 +243,7 @@ def structure_flags(region: Region) -> list[Flag]:
                 _("%(region)s has no steering group.", region=region.name),
             )
         )
-    organisations = list(
-        db.session.execute(
-            db.select(Organisation)
-            .where(Organisation.region_id == region.id)
-            .order_by(Organisation.name)
-        ).scalars()
-    )
+    organisations = region_organisations(region)
     organisation_groups = _organisation_groups([organisation.id for organisation in organisations])
     for organisation in organisations:
         digis = [
@@ -241,12 +260,11 @@ def structure_flags(region: Region) -> list[Flag]:
 def organisation_flags(organisation: Organisation) -> list[Flag]:
     """The breaks that concern one organisation: its digi group, its representation in the
     region, and its own groups."""
-    regional = (
-        _by_kind(_region_groups(organisation.region_id), GroupKind.REGIONAL)
-        if organisation.region_id is not None
-        else []
+    every = groups_of(organisation_scope(organisation), with_region=True, members=True)
+    regional = _by_kind(
+        [group for group in every if group.organisation_id is None], GroupKind.REGIONAL
     )
-    groups = _organisation_groups([organisation.id])
+    groups = [group for group in every if group.organisation_id is not None]
     flags = _organisation_rules(organisation, regional, _by_kind(groups, GroupKind.DIGI))
     for group in groups:
         flags.extend(group_flags(group))

@@ -1,4 +1,5 @@
-"""Regions, units, groups and their members: the services behind the structure pages.
+"""Groups and their members: the services behind the group pages (regions and units are in
+campus.network.regions).
 
 Services take plain arguments, refuse bad input with `StructureError` (its message is translated
 and shown to people) and never commit: the view does. The rules of the structure and the flags
@@ -8,36 +9,29 @@ that report breaks in it live in campus.network.rules (re-exported here).
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from campus.auth.models import Organisation
-from campus.auth.models import Region
 from campus.auth.models import User
 from campus.auth.services import find_user_by_email
-from campus.auth.services import slugify
 from campus.badges.models import BadgeClass
 from campus.extensions import db
 from campus.network.access import Scope
+from campus.network.clock_models import CalendarFeed
+from campus.network.clock_models import ClockAction
+from campus.network.clock_models import RaciEntry
 from campus.network.models import ORGANISATION_KINDS
 from campus.network.models import REGION_KINDS
+from campus.network.models import Goal
 from campus.network.models import Group
+from campus.network.models import GroupKickoff
 from campus.network.models import GroupKind
 from campus.network.models import GroupMembership
 from campus.network.models import GroupRole
-from campus.network.models import Unit
 from campus.network.models import leading_role
 from campus.network.models import roles_for
-from campus.network.rules import Flag
-from campus.network.rules import organisation_flags
-from campus.network.rules import structure_flags
 from campus.paths.models import LearningPath
 from campus.paths.models import Theme
-
-__all__ = [
-    "Flag",
-    "StructureError",
-    "organisation_flags",
-    "structure_flags",
-]
 
 NAME_MAX = 200
 MANDATE_MAX = 5000
@@ -68,94 +62,13 @@ class StructureError(Exception):
         self.message = message
 
 
-def _name(value: str, what: str | None = None) -> str:
+def clean_name(value: str, what: str | None = None) -> str:
     name = " ".join((value or "").split())
     if not name:
         raise StructureError(what or _("Give a name."))
     if len(name) > NAME_MAX:
         raise StructureError(_("A name can be at most %(count)s characters.", count=NAME_MAX))
     return name
-
-
-# Regions ---------------------------------------------------------------------------------------
-
-
-def list_regions() -> list[Region]:
-    return list(db.session.execute(db.select(Region).order_by(Region.name)).scalars())
-
-
-def region_organisations(region: Region) -> list[Organisation]:
-    query = (
-        db.select(Organisation)
-        .where(Organisation.region_id == region.id)
-        .order_by(Organisation.name)
-    )
-    return list(db.session.execute(query).scalars())
-
-
-def create_region(name: str) -> Region:
-    name = _name(name, _("Give the region a name."))
-    slug = slugify(name) if slugify(name) != "organisation" else "region"
-    taken = db.session.execute(
-        db.select(Region.id).where((Region.slug == slug) | (Region.name == name))
-    ).first()
-    if taken is not None:
-        raise StructureError(_("A region called %(name)s already exists.", name=name))
-    region = Region(name=name, slug=slug)
-    db.session.add(region)
-    db.session.flush()
-    return region
-
-
-def rename_region(region: Region, name: str) -> None:
-    name = _name(name, _("Give the region a name."))
-    taken = db.session.execute(
-        db.select(Region.id).where(Region.name == name, Region.id != region.id)
-    ).first()
-    if taken is not None:
-        raise StructureError(_("A region called %(name)s already exists.", name=name))
-    region.name = name
-
-
-def assign_region(organisation: Organisation, region: Region | None) -> None:
-    """Put the organisation in a region (None: in none). Its memberships in the old region's
-    groups stay; the structure flags show them as no longer fitting."""
-    organisation.region_id = region.id if region is not None else None
-
-
-# Units -----------------------------------------------------------------------------------------
-
-
-def units_of(organisation: Organisation) -> list[Unit]:
-    query = db.select(Unit).where(Unit.organisation_id == organisation.id).order_by(Unit.name)
-    return list(db.session.execute(query).scalars())
-
-
-def _unit_name(organisation: Organisation, name: str, unit: Unit | None = None) -> str:
-    name = _name(name, _("Give the unit a name."))
-    query = db.select(Unit.id).where(Unit.organisation_id == organisation.id, Unit.name == name)
-    if unit is not None:
-        query = query.where(Unit.id != unit.id)
-    if db.session.execute(query).first() is not None:
-        raise StructureError(
-            _("%(name)s already has a unit called %(unit)s.", name=organisation.name, unit=name)
-        )
-    return name
-
-
-def add_unit(organisation: Organisation, name: str) -> Unit:
-    unit = Unit(organisation_id=organisation.id, name=_unit_name(organisation, name))
-    db.session.add(unit)
-    db.session.flush()
-    return unit
-
-
-def rename_unit(unit: Unit, name: str) -> None:
-    unit.name = _unit_name(unit.organisation, name, unit)
-
-
-def remove_unit(unit: Unit) -> None:
-    db.session.delete(unit)
 
 
 # Groups ----------------------------------------------------------------------------------------
@@ -165,10 +78,26 @@ def allowed_kinds(scope: Scope) -> tuple[GroupKind, ...]:
     return REGION_KINDS if scope.is_region else ORGANISATION_KINDS
 
 
-def groups_of(scope: Scope, *, with_region: bool = False) -> list[Group]:
+def member_options():  # type: ignore[no-untyped-def]
+    """Loader options: a group's members, with their users and organisations (three queries
+    for any number of groups, instead of two a member)."""
+    return selectinload(Group.memberships).options(
+        selectinload(GroupMembership.user), selectinload(GroupMembership.organisation)
+    )
+
+
+def with_members(query):  # type: ignore[no-untyped-def]
+    """The query's groups come with their members, and the members' users and organisations."""
+    return query.options(member_options())
+
+
+def groups_of(scope: Scope, *, with_region: bool = False, members: bool = False) -> list[Group]:
     """The scope's groups; `with_region` adds an organisation's region's groups (those its goals,
-    actions and RACI may name). The one query for "groups of a scope" in the network."""
+    actions and RACI may name); `members` loads their members too (in two queries, not one a
+    group). The one query for "groups of a scope" in the network."""
     query = db.select(Group).order_by(Group.kind, Group.name, Group.id)
+    if members:
+        query = with_members(query)
     if scope.is_region:
         query = query.where(Group.region_id == scope.id, Group.organisation_id.is_(None))
     elif with_region and scope.region_id is not None:
@@ -213,11 +142,7 @@ def default_badges(kind: GroupKind) -> list[str]:
 
 
 def _slugs(values: list[str], existing: set[str], message: str) -> list[str]:
-    slugs: list[str] = []
-    for value in values:
-        slug = value.strip()
-        if slug and slug not in slugs:
-            slugs.append(slug)
+    slugs = split_slugs(values)
     unknown = [slug for slug in slugs if slug not in existing]
     if unknown:
         raise StructureError(message % {"slugs": ", ".join(unknown)})
@@ -248,7 +173,7 @@ def create_group(
         if scope.is_region:
             raise StructureError(_("A region cannot have a group of this kind."))
         raise StructureError(_("An organisation cannot have a group of this kind."))
-    group = Group(kind=kind, name=_name(name, _("Give the group a name.")), **scope.columns())
+    group = Group(kind=kind, name=clean_name(name, _("Give the group a name.")), **scope.columns())
     _set_texts(group, mandate, theme_slug)
     set_slugs(
         group,
@@ -285,13 +210,33 @@ def update_group(
     path_slugs: list[str],
     badge_slugs: list[str],
 ) -> None:
-    group.name = _name(name, _("Give the group a name."))
+    group.name = clean_name(name, _("Give the group a name."))
     _set_texts(group, mandate, theme_slug)
     set_slugs(group, path_slugs, badge_slugs)
 
 
+def _release_group(group_id: int) -> None:
+    """Remove or unlink what refers to a group about to be deleted (SQLite does not apply the
+    foreign keys' ON DELETE CASCADE / SET NULL)."""
+    for model in (RaciEntry, CalendarFeed, GroupKickoff):
+        db.session.execute(
+            db.delete(model)
+            .where(model.group_id == group_id)
+            .execution_options(synchronize_session="fetch")
+        )
+    for model in (Goal, ClockAction):
+        db.session.execute(
+            db.update(model)
+            .where(model.group_id == group_id)
+            .values(group_id=None)
+            .execution_options(synchronize_session="fetch")
+        )
+
+
 def delete_group(group: Group) -> None:
+    _release_group(group.id)
     db.session.delete(group)
+    db.session.flush()
 
 
 # Members ---------------------------------------------------------------------------------------
@@ -321,8 +266,9 @@ def _check_role(group: Group, role: GroupRole, member: GroupMembership | None = 
             )
 
 
-def _represented(group: Group, organisation_id: int) -> int:
-    allowed = {organisation.id for organisation in member_organisations(group)}
+def _represented(group: Group, organisation_id: int, allowed: set[int] | None = None) -> int:
+    if allowed is None:
+        allowed = {organisation.id for organisation in member_organisations(group)}
     if organisation_id not in allowed:
         if group.region_id is not None:
             raise StructureError(
@@ -348,11 +294,18 @@ def add_member(
     organisation_id: int | None = None,
     responsibilities: str = "",
 ) -> GroupMembership:
-    """Add a person by e-mail; they represent their own organisation unless another is given."""
+    """Add a person by e-mail; they represent their own organisation unless another is given.
+
+    Only people of the group's organisations (a regional group: of the region's) can join, and
+    the message does not tell whether the address is known elsewhere on the campus."""
+    allowed = {organisation.id for organisation in member_organisations(group)}
     user: User | None = find_user_by_email(email or "")
-    if user is None or not user.is_active_account:
+    if user is None or not user.is_active_account or user.organisation_id not in allowed:
         raise StructureError(
-            _("No one with the e-mail address %(email)s uses the campus.", email=email)
+            _(
+                "No one with that address can join this group: members come from the group's"
+                " organisations."
+            )
         )
     if any(member.user_id == user.id for member in group.memberships):
         raise StructureError(_("%(name)s is already a member.", name=user.name))
@@ -360,7 +313,7 @@ def add_member(
     member = GroupMembership(
         user=user,
         role=role,
-        organisation_id=_represented(group, organisation_id or user.organisation_id),
+        organisation_id=_represented(group, organisation_id or user.organisation_id, allowed),
         responsibilities=_responsibilities(responsibilities),
     )
     group.memberships.append(member)

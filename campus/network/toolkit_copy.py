@@ -13,13 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
-from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from campus.auth.models import User
-from campus.badges.models import BadgeClass
 from campus.extensions import db
 from campus.network.access import Scope
 from campus.network.clock_models import ClockAction
@@ -27,8 +25,6 @@ from campus.network.clock_models import Raci
 from campus.network.clock_models import RaciEntry
 from campus.network.clock_models import Toolkit
 from campus.network.labels import group_kind_label
-from campus.network.models import ORGANISATION_KINDS
-from campus.network.models import REGION_KINDS
 from campus.network.models import DevelopmentArea
 from campus.network.models import Focus
 from campus.network.models import Goal
@@ -39,29 +35,31 @@ from campus.network.models import GroupKind
 from campus.network.models import KickoffKit
 from campus.network.models import Roadmap
 from campus.network.roadmap_measures import find_area
+from campus.network.structure import allowed_kinds
+from campus.network.structure import existing_badge_slugs
+from campus.network.structure import existing_path_slugs
+from campus.network.structure import groups_of
 from campus.network.toolkit_format import ToolkitDocument
 from campus.network.toolkit_format import ToolkitError
 from campus.network.toolkit_format import party_label_parts
 from campus.network.toolkit_format import validate_document
 from campus.network.years import EARLIEST_YEAR
 from campus.network.years import LATEST_YEAR
-from campus.paths.models import LearningPath
 
 
-def _known(column: Any, slugs: set[str]) -> set[str]:
-    if not slugs:
-        return set()
-    return set(db.session.execute(db.select(column).where(column.in_(slugs))).scalars())
+def first_year_range(years: int) -> tuple[int, int]:
+    """The first years a copy of a `years`-long roadmap can start in: its last year
+    (first + years - 1) must still be one the network plans in."""
+    return EARLIEST_YEAR, LATEST_YEAR - (years - 1)
 
 
-def unknown_references(document: ToolkitDocument) -> list[str]:
-    """Paths and badges this installation does not have (a copy leaves them out)."""
+def _missing(document: ToolkitDocument, paths: set[str], badges: set[str]) -> list[str]:
     goals = document["roadmap"]["goals"]
     actions = document["clock"]["actions"]
-    paths = {slug for item in [*goals, *actions] for slug in item["paths"]}
-    badges = {slug for goal in goals for slug in goal["badges"]}
+    wanted_paths = {slug for item in [*goals, *actions] for slug in item["paths"]}
+    wanted_badges = {slug for goal in goals for slug in goal["badges"]}
     warnings = []
-    missing_paths = sorted(paths - _known(LearningPath.slug, paths))
+    missing_paths = sorted(wanted_paths - paths)
     if missing_paths:
         warnings.append(
             _(
@@ -69,7 +67,7 @@ def unknown_references(document: ToolkitDocument) -> list[str]:
                 slugs=", ".join(missing_paths),
             )
         )
-    missing_badges = sorted(badges - _known(BadgeClass.slug, badges))
+    missing_badges = sorted(wanted_badges - badges)
     if missing_badges:
         warnings.append(
             _(
@@ -78,6 +76,11 @@ def unknown_references(document: ToolkitDocument) -> list[str]:
             )
         )
     return warnings
+
+
+def unknown_references(document: ToolkitDocument) -> list[str]:
+    """Paths (active ones) and badges this installation does not have (a copy leaves them out)."""
+    return _missing(document, existing_path_slugs(), existing_badge_slugs())
 
 
 @dataclass
@@ -109,25 +112,25 @@ class _Groups:
         self.scope = scope
         self.language = language
         self.report = report
+        self.own: dict[GroupKind, Group] = {}
+        self.regional: dict[GroupKind, Group] = {}
+        # One query; the first group of a kind (by id) is the one a kind resolves to.
+        for group in sorted(groups_of(scope, with_region=True), key=lambda g: g.id):
+            found = self.own if scope.owns(group) else self.regional
+            found.setdefault(group.kind, group)
         self.found: dict[GroupKind, Group | None] = {}
-
-    @staticmethod
-    def _first(kind: GroupKind, **columns: int | None) -> Group | None:
-        query = db.select(Group).filter_by(kind=kind, **columns).order_by(Group.id).limit(1)
-        return db.session.execute(query).scalar_one_or_none()
 
     def group(self, kind: GroupKind) -> Group | None:
         if kind in self.found:
             return self.found[kind]
-        scope = self.scope
-        group = self._first(kind, **scope.columns())
-        allowed = REGION_KINDS if scope.is_region else ORGANISATION_KINDS
-        if group is None and kind not in allowed and scope.region_id is not None:
-            group = self._first(kind, region_id=scope.region_id, organisation_id=None)
+        allowed = allowed_kinds(self.scope)
+        group = self.own.get(kind)
+        if group is None and kind not in allowed:
+            group = self.regional.get(kind)
         if group is None and kind in allowed:
             with force_locale(self.language):
                 name = str(group_kind_label(kind))
-            group = Group(kind=kind, name=name, mandate="", **scope.columns())
+            group = Group(kind=kind, name=name, mandate="", **self.scope.columns())
             db.session.add(group)
             self.report.created_groups.append(group)
         self.found[kind] = group
@@ -274,19 +277,14 @@ def apply(
 ) -> CopyReport:
     """Copy a template into `scope`, its period starting in `first_year`; all or nothing."""
     document = validate_document(source.body if isinstance(source, Toolkit) else source)
-    if not EARLIEST_YEAR <= first_year <= LATEST_YEAR - document["roadmap"]["years"]:
+    first, last = first_year_range(document["roadmap"]["years"])
+    if not first <= first_year <= last:
         raise ToolkitError(
-            [
-                _(
-                    "The first year must be between %(first)d and %(last)d.",
-                    first=EARLIEST_YEAR,
-                    last=LATEST_YEAR - document["roadmap"]["years"],
-                )
-            ]
+            [_("The first year must be between %(first)d and %(last)d.", first=first, last=last)]
         )
+    paths, badges = existing_path_slugs(), existing_badge_slugs()
     report = CopyReport()
-    report.warnings.extend(unknown_references(document))
-    goals_and_actions = [*document["roadmap"]["goals"], *document["clock"]["actions"]]
+    report.warnings.extend(_missing(document, paths, badges))
     context = _Context(
         scope=scope,
         first_year=first_year,
@@ -294,10 +292,8 @@ def apply(
         now=now,
         report=report,
         groups=_Groups(scope, document["language"], report),
-        paths=_known(LearningPath.slug, {s for i in goals_and_actions for s in i["paths"]}),
-        badges=_known(
-            BadgeClass.slug, {s for g in document["roadmap"]["goals"] for s in g["badges"]}
-        ),
+        paths=paths,
+        badges=badges,
     )
     with db.session.begin_nested():
         goals = _copy_roadmap(document, context)

@@ -4,7 +4,8 @@
 field, e.g. `roadmap.goals[2].area: "skills" is not one of competence, …`; list positions count
 from 1, as people count the `[[roadmap.goals]]` blocks). The document it returns is normalised:
 defaults filled in, optional fields left out when empty, so that
-`read_toolkit(to_toml(document)) == document`. Nothing here touches the database.
+`read_toolkit(to_toml(document)) == document` (the writer, `to_toml`, lives in
+campus.network.toolkit_writer and is re-exported here). Nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import tomllib
 from collections.abc import Mapping
 from typing import Any
 
-import tomli_w
 from flask_babel import gettext as _
 
 from campus.network.clock_models import Raci
@@ -39,6 +39,7 @@ from campus.network.toolkit_checker import ToolkitDocument
 from campus.network.toolkit_checker import ToolkitError
 from campus.network.toolkit_checker import choices
 from campus.network.toolkit_checker import decode_file
+from campus.network.toolkit_writer import to_toml
 
 __all__ = [
     "FORMAT",
@@ -373,30 +374,6 @@ def read_toolkit(text: str) -> ToolkitDocument:
     except tomllib.TOMLDecodeError as error:
         raise ToolkitError([_("The file is not valid TOML: %(error)s", error=str(error))]) from None
     return validate_document(data)
-
-
-def _section(header: str | None, values: Mapping[str, Any]) -> str:
-    body = tomli_w.dumps(dict(values))
-    return f"{header}\n{body}" if header else body
-
-
-def to_toml(document: ToolkitDocument) -> str:
-    """The document as a template file, laid out as people read it (tables, not inline)."""
-    top = {key: document[key] for key in ("format", "slug", "title", "summary", "language")}
-    parts = ["# A Campus development-network template: roadmap, annual clock and kick-off kit.\n"]
-    parts.append(_section(None, top))
-    roadmap = document["roadmap"]
-    parts.append(_section("[roadmap]", {"title": roadmap["title"], "years": roadmap["years"]}))
-    for goal in roadmap["goals"]:
-        parts.append(_section("[[roadmap.goals]]", goal))
-    for action in document["clock"]["actions"]:
-        fields = {key: value for key, value in action.items() if key != "raci"}
-        parts.append(_section("[[clock.actions]]", fields))
-        if action["raci"]:
-            parts.append(_section("[clock.actions.raci]", action["raci"]))
-    if "kit" in document:
-        parts.append(_section("[kit]", document["kit"]))
-    return "\n".join(parts)
 
 
 def party_label_parts(party: str) -> tuple[GroupKind, GroupRole | None]:

@@ -16,7 +16,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from campus.auth.models import Role
 from campus.auth.models import User
 from campus.extensions import db
 from campus.network.access import Scope
@@ -24,13 +23,12 @@ from campus.network.clock_models import ClockAction
 from campus.network.clock_models import Raci
 from campus.network.clock_models import RaciEntry
 from campus.network.clock_models import Toolkit
-from campus.network.models import KickoffKit
+from campus.network.kickoff import scope_kit
 from campus.network.models import Roadmap
-from campus.network.toolkit_copy import EARLIEST_YEAR
-from campus.network.toolkit_copy import LATEST_YEAR
 from campus.network.toolkit_copy import CopyReport
 from campus.network.toolkit_copy import DroppedCell
 from campus.network.toolkit_copy import apply
+from campus.network.toolkit_copy import first_year_range
 from campus.network.toolkit_copy import unknown_references
 from campus.network.toolkit_format import FORMAT
 from campus.network.toolkit_format import ToolkitDocument
@@ -41,9 +39,7 @@ from campus.network.toolkit_format import to_toml
 from campus.network.toolkit_format import validate_document
 
 __all__ = [  # the module the views, the CLI and the demo use
-    "EARLIEST_YEAR",
     "FORMAT",
-    "LATEST_YEAR",
     "CopyReport",
     "DroppedCell",
     "ToolkitDocument",
@@ -51,6 +47,7 @@ __all__ = [  # the module the views, the CLI and the demo use
     "apply",
     "decode_file",
     "document_from_scope",
+    "first_year_range",
     "import_file",
     "publish",
     "read_toolkit",
@@ -73,7 +70,10 @@ def _key_for(title: str, taken: set[str]) -> str:
     return key
 
 
-def _party(entry: RaciEntry) -> str:
+def _party(entry: RaciEntry) -> str | None:
+    """The cell's party ("<kind>" or "<kind>.<role>"); None when its group is gone."""
+    if entry.group is None:
+        return None
     kind = entry.group.kind.value
     return f"{kind}.{entry.member_role.value}" if entry.member_role else kind
 
@@ -82,11 +82,6 @@ def scope_actions(scope: Scope) -> list[ClockAction]:
     query = db.select(ClockAction).filter_by(**scope.columns())
     actions = db.session.execute(query).scalars()
     return sorted(actions, key=lambda a: (a.start_month, a.start_day or 0, a.id))
-
-
-def scope_kit(scope: Scope) -> KickoffKit | None:
-    query = db.select(KickoffKit).filter_by(**scope.columns()).order_by(KickoffKit.id).limit(1)
-    return db.session.execute(query).scalar_one_or_none()
 
 
 def document_from_scope(
@@ -136,6 +131,8 @@ def document_from_scope(
         raci: dict[str, str] = {}
         for cell in action.raci:
             party = _party(cell)
+            if party is None:
+                continue
             # Two groups of one kind become one party; the accountable one wins.
             if party not in raci or cell.letter == Raci.ACCOUNTABLE:
                 raci[party] = cell.letter.value
@@ -217,15 +214,6 @@ def import_file(text: str, user: User | None, now: datetime) -> Toolkit:
     """Store a template file; nothing is added unless the whole file is right."""
     document = read_toolkit(text)
     return _store(document, user, now, region_id=None, organisation_id=None)
-
-
-def can_delete_toolkit(user: User, toolkit: Toolkit) -> bool:
-    """Its publisher or an admin (copies are not touched)."""
-    if not user.is_authenticated:
-        return False
-    return Role.ADMIN in user.roles or (
-        toolkit.published_by_id is not None and toolkit.published_by_id == user.id
-    )
 
 
 def delete_toolkit(toolkit: Toolkit) -> None:

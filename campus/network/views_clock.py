@@ -24,7 +24,6 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
-from werkzeug.routing import BuildError
 
 from campus.clock import utcnow
 from campus.extensions import db
@@ -46,6 +45,8 @@ from campus.network.forms_clock import action_form
 from campus.network.forms_clock import raci_entries
 from campus.network.forms_clock import raci_form
 from campus.network.models import Group
+from campus.network.years import EARLIEST_YEAR
+from campus.network.years import LATEST_YEAR
 from campus.network.years import parse_year
 from campus.paths.models import LearningPath
 from campus.routing import external_url
@@ -105,6 +106,7 @@ def _render_clock(scope: Scope, form: ActionForm | None, status_code: int = 200)
         if view == "circle"
         else None,
         years=years,
+        year_range=(EARLIEST_YEAR, LATEST_YEAR),
         year_rows=annual.year_on_year(scope, years, today) if view == "years" else [],
         status_of=status_of,
         status_label=status_label,
@@ -226,6 +228,19 @@ def raci(action_id: int):  # type: ignore[no-untyped-def]
     return _render_action(action, scope, 400, raci=form)
 
 
+def _flash_refused(form: DoneForm | NotDoneForm) -> None:
+    """Why a done/not-done form was refused: its fields' own messages (the year, the note), or
+    for anything else (a missing or expired CSRF token) a neutral one, not "check the year"."""
+    messages = [
+        str(message)
+        for name, errors in form.errors.items()
+        if name != "csrf_token"
+        for message in errors
+    ]
+    neutral = _("The form could not be accepted; reload the page and try again.")
+    flash(" ".join(messages) or neutral, "error")
+
+
 @bp.post("/clock/actions/<int:action_id>/done")
 @login_required
 def done(action_id: int):  # type: ignore[no-untyped-def]
@@ -242,7 +257,7 @@ def done(action_id: int):  # type: ignore[no-untyped-def]
             flash(_("Marked done for %(year)s.", year=form.year.data), "success")
             return redirect(url_for(".action", action_id=action.id))
     else:
-        flash(" ".join(str(error) for error in form.year.errors) or _("Check the year."), "error")
+        _flash_refused(form)
     return _render_action(action, scope, 400)
 
 
@@ -253,7 +268,7 @@ def not_done(action_id: int):  # type: ignore[no-untyped-def]
     access.ensure(access.can_edit_action(current_user, action))
     form = NotDoneForm()
     if not form.validate_on_submit():
-        flash(" ".join(str(error) for error in form.year.errors) or _("Check the year."), "error")
+        _flash_refused(form)
         return _render_action(action, scope, 400)
     annual.mark_not_done(action, form.year.data)
     db.session.commit()
@@ -302,16 +317,8 @@ def group_clock(group_id: int):  # type: ignore[no-untyped-def]
         status_label=status_label,
         can_edit=access.can_edit_group(current_user, group),
         feed_form=FeedForm(),
-        group_url=_url_if_known("network_groups.group", group_id=group.id),
+        year_range=(EARLIEST_YEAR, LATEST_YEAR),
     )
-
-
-def _url_if_known(endpoint: str, **values: object) -> str | None:
-    """A link to another blueprint's page, or None where that blueprint is not registered."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 def _new_feed(owner: ical.FeedOwner, back: str):  # type: ignore[no-untyped-def]

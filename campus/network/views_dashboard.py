@@ -15,7 +15,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_login import login_required
-from werkzeug.routing import BuildError
 
 from campus.assessments.aggregates import Figure
 from campus.assessments.models import MIN_RESPONDENTS
@@ -59,14 +58,6 @@ def _year() -> int:
     return year
 
 
-def optional_url(endpoint: str, **values: Any) -> str | None:
-    """A link to a page another part of the network provides, or None while it does not exist."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
 def share_text(part: int, whole: int) -> str:
     if not whole:
         return _("%(part)d of %(whole)d", part=part, whole=whole)
@@ -103,7 +94,7 @@ def _common() -> dict[str, Any]:
         "statuses": list(GoalStatus),
         "share_text": share_text,
         "mean_text": mean_text,
-        "link": optional_url,
+        "link": url_for,
         "share_ticks": [(share, format_percent(share)) for share in SHARES],
         "min_respondents": MIN_RESPONDENTS,
         "tutor_label": _("Any tutor-teacher badge"),

@@ -19,8 +19,6 @@ from campus.auth.models import Region
 from campus.extensions import db
 from campus.network import access
 from campus.network import structure
-from campus.network.forms_structure import GROUP_KIND_LABELS
-from campus.network.forms_structure import GROUP_ROLE_LABELS
 from campus.network.forms_structure import AddMemberForm
 from campus.network.forms_structure import ConfirmForm
 from campus.network.forms_structure import GroupEditForm
@@ -28,11 +26,15 @@ from campus.network.forms_structure import MemberForm
 from campus.network.forms_structure import NewGroupForm
 from campus.network.group_page import group_context
 from campus.network.kickoff import kickoff_of
+from campus.network.kickoff import kickoffs_of
+from campus.network.labels import group_kind_label
+from campus.network.labels import group_role_label
 from campus.network.models import Group
 from campus.network.models import GroupKind
 from campus.network.models import GroupMembership
 from campus.network.models import GroupRole
 from campus.network.models import roles_for
+from campus.network.rules import Flag
 from campus.network.rules import organisation_flags
 from campus.network.rules import structure_flags
 from campus.network.views_regions import scope_links
@@ -42,7 +44,7 @@ bp = Blueprint("network_groups", __name__, url_prefix="/network")
 SCOPE = "/<any(region,organisation):kind>/<int:scope_id>"
 
 
-def _scope_flags(scope: access.Scope) -> list[structure.Flag]:
+def _scope_flags(scope: access.Scope) -> list[Flag]:
     if scope.is_region:
         return structure_flags(db.get_or_404(Region, scope.id))
     return organisation_flags(db.get_or_404(Organisation, scope.id))
@@ -51,23 +53,23 @@ def _scope_flags(scope: access.Scope) -> list[structure.Flag]:
 def _new_group_form(scope: access.Scope) -> NewGroupForm:
     form = NewGroupForm()
     form.kind.choices = [
-        (kind.value, str(GROUP_KIND_LABELS[kind.value])) for kind in structure.allowed_kinds(scope)
+        (kind.value, str(group_kind_label(kind))) for kind in structure.allowed_kinds(scope)
     ]
     form.kind.validate_choice = False  # the service refuses a kind the scope cannot have
     return form
 
 
 def _scope_page(scope: access.Scope, form: NewGroupForm | None = None, status: int = 200):  # type: ignore[no-untyped-def]
-    groups = structure.groups_of(scope)
+    groups = structure.groups_of(scope, members=True)
+    kickoffs = kickoffs_of(groups)
     return render_template(
         "network/groups/scope.html",
         scope=scope,
-        groups=[(group, structure.chair_of(group), kickoff_of(group)) for group in groups],
+        groups=[(group, structure.chair_of(group), kickoffs.get(group.id)) for group in groups],
         flags=_scope_flags(scope),
         can_edit=access.can_edit_scope(current_user, scope),
         form=form or _new_group_form(scope),
         links=scope_links(scope.kind, scope.id),
-        kind_labels=GROUP_KIND_LABELS,
     ), status
 
 
@@ -103,7 +105,7 @@ def scope_groups(kind: str, scope_id: int):
 
 
 def _group(group_id: int, *, edit: bool = False) -> Group:
-    group = db.get_or_404(Group, group_id)
+    group = db.get_or_404(Group, group_id, options=[structure.member_options()])
     access.ensure(access.can_read_group(current_user, group))
     if edit:
         access.ensure(access.can_edit_group(current_user, group))
@@ -111,22 +113,30 @@ def _group(group_id: int, *, edit: bool = False) -> Group:
 
 
 def _role_choices(group: Group) -> list[tuple[str, str]]:
-    return [(role.value, str(GROUP_ROLE_LABELS[role.value])) for role in roles_for(group.kind)]
+    return [(role.value, str(group_role_label(role))) for role in roles_for(group.kind)]
 
 
 def _organisation_choices(group: Group) -> list[tuple[int, str]]:
     return [(org.id, org.name) for org in structure.member_organisations(group)]
 
 
-def _add_form(group: Group) -> AddMemberForm:
+def _add_form(group: Group, choices: list[tuple[int, str]] | None = None) -> AddMemberForm:
     form = AddMemberForm()
     form.role.choices = _role_choices(group)
-    form.organisation.choices = [(0, _("Their own organisation"))] + _organisation_choices(group)
+    if choices is None:
+        choices = _organisation_choices(group)
+    form.organisation.choices = [(0, _("Their own organisation"))] + choices
     return form
 
 
-def _member_form(member: GroupMembership, *, bind: bool = False) -> MemberForm:
-    """A member row's form; filled from the member unless `bind` (the posted form)."""
+def _member_form(
+    member: GroupMembership,
+    *,
+    bind: bool = False,
+    choices: list[tuple[int, str]] | None = None,
+) -> MemberForm:
+    """A member row's form; filled from the member unless `bind` (the posted form).
+    `choices`: the group's organisations, when the page has them already."""
     prefix = f"member-{member.id}"
     form = (
         MemberForm(prefix=prefix)
@@ -140,7 +150,7 @@ def _member_form(member: GroupMembership, *, bind: bool = False) -> MemberForm:
         )
     )
     form.role.choices = _role_choices(member.group)
-    choices = _organisation_choices(member.group)
+    choices = list(_organisation_choices(member.group) if choices is None else choices)
     if member.organisation_id not in {value for value, _label in choices}:
         choices.append((member.organisation_id, member.organisation.name))
     form.organisation.choices = choices
@@ -175,9 +185,12 @@ def _group_page(  # type: ignore[no-untyped-def]
 ):
     can_edit = access.can_edit_group(current_user, group)
     scope = access.scope_of(group)
+    choices = _organisation_choices(group) if can_edit else []
     rows = []
     for member in group.memberships:
-        form = (member_forms or {}).get(member.id) or (_member_form(member) if can_edit else None)
+        form = (member_forms or {}).get(member.id) or (
+            _member_form(member, choices=choices) if can_edit else None
+        )
         rows.append((member, form))
     return render_template(
         "network/groups/group.html",
@@ -187,10 +200,8 @@ def _group_page(  # type: ignore[no-untyped-def]
         can_edit=can_edit,
         can_delete=access.can_edit_scope(current_user, scope),
         edit_form=edit_form or (_edit_form(group) if can_edit else None),
-        add_form=add_form or _add_form(group),
+        add_form=add_form or (_add_form(group, choices) if can_edit else None),
         remove_form=ConfirmForm(),
-        kind_labels=GROUP_KIND_LABELS,
-        role_labels=GROUP_ROLE_LABELS,
         kickoff=kickoff_of(group),
         **group_context(group),
     ), status

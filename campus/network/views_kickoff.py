@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
 
+from campus.clock import utcnow
 from campus.extensions import db
 from campus.network import access
 from campus.network import kickoff as kits
@@ -78,9 +79,10 @@ def kickoff(group_id: int):
     if not KickoffForm().validate_on_submit():
         return _kickoff_page(group, content, answers, matrix, [], 400)
     try:
+        now = utcnow()
         if started is None:
-            kits.start_kickoff(group, content)
-        warnings = kits.save_kickoff(group, answers, matrix, current_user)
+            kits.start_kickoff(group, now, content)
+        warnings = kits.save_kickoff(group, answers, matrix, current_user, now)
     except StructureError as error:
         db.session.rollback()
         flash(error.message, "error")

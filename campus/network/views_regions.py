@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint
 from flask import abort
 from flask import flash
@@ -14,15 +12,14 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
-from werkzeug.routing import BuildError
 
 from campus.auth.models import Organisation
 from campus.auth.models import Region
 from campus.auth.services import list_organisations
 from campus.extensions import db
 from campus.network import access
+from campus.network import regions as region_services
 from campus.network import structure
-from campus.network.forms_structure import GROUP_KIND_LABELS
 from campus.network.forms_structure import AssignRegionForm
 from campus.network.forms_structure import ConfirmForm
 from campus.network.forms_structure import RegionForm
@@ -30,29 +27,22 @@ from campus.network.forms_structure import RenameRegionForm
 from campus.network.forms_structure import RenameUnitForm
 from campus.network.forms_structure import UnitForm
 from campus.network.models import Unit
+from campus.network.rules import structure_flags
 
 bp = Blueprint("network_regions", __name__, url_prefix="/network")
 
 
-def maybe_url(endpoint: str, **values: Any) -> str | None:
-    """A link to another network page, or None while that page is not there (yet)."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
-def scope_links(kind: str, scope_id: int) -> dict[str, str | None]:
+def scope_links(kind: str, scope_id: int) -> dict[str, str]:
     """The scope's other pages: groups, roadmaps, annual clock and dashboard."""
     dashboard = (
-        maybe_url("network_dashboard.region", region_id=scope_id)
+        url_for("network_dashboard.region", region_id=scope_id)
         if kind == "region"
-        else maybe_url("network_dashboard.organisation", organisation_id=scope_id)
+        else url_for("network_dashboard.organisation", organisation_id=scope_id)
     )
     return {
-        "groups": maybe_url("network_groups.scope_groups", kind=kind, scope_id=scope_id),
-        "roadmaps": maybe_url("network_roadmaps.scope_roadmaps", kind=kind, scope_id=scope_id),
-        "clock": maybe_url("network_clock.clock", kind=kind, scope_id=scope_id),
+        "groups": url_for("network_groups.scope_groups", kind=kind, scope_id=scope_id),
+        "roadmaps": url_for("network_roadmaps.scope_roadmaps", kind=kind, scope_id=scope_id),
+        "clock": url_for("network_clock.clock", kind=kind, scope_id=scope_id),
         "dashboard": dashboard,
     }
 
@@ -69,11 +59,11 @@ def _regions_page(create: RegionForm | None = None, status: int = 200):  # type:
     manager = access.can_manage_regions(current_user)
     regions = [
         region
-        for region in structure.list_regions()
+        for region in region_services.list_regions()
         if access.can_read_scope(current_user, access.region_scope(region))
     ]
     organisations = list_organisations() if manager else []
-    all_regions = structure.list_regions()
+    all_regions = region_services.list_regions()
     return render_template(
         "network/regions/index.html",
         regions=regions,
@@ -92,7 +82,7 @@ def regions():
     form = RegionForm()
     if form.validate_on_submit():
         try:
-            region = structure.create_region(form.name.data or "")
+            region = region_services.create_region(form.name.data or "")
         except structure.StructureError as error:
             form.name.errors = [error.message]
             return _regions_page(form, 409)
@@ -107,12 +97,12 @@ def regions():
 def assign(organisation_id: int):
     access.ensure(access.can_manage_regions(current_user))
     organisation = db.get_or_404(Organisation, organisation_id)
-    form = _assign_form(organisation, structure.list_regions())
+    form = _assign_form(organisation, region_services.list_regions())
     if not form.validate_on_submit():
         flash(_("Choose a region from the list."), "error")
         return _regions_page(status=400)
     region = db.session.get(Region, form.region.data) if form.region.data else None
-    structure.assign_region(organisation, region)
+    region_services.assign_region(organisation, region)
     db.session.commit()
     if region is None:
         flash(_("%(name)s is in no region now.", name=organisation.name), "success")
@@ -126,18 +116,19 @@ def assign(organisation_id: int):
 
 def _region_page(region: Region, rename: RenameRegionForm | None = None, status: int = 200):  # type: ignore[no-untyped-def]
     scope = access.region_scope(region)
-    organisations = structure.region_organisations(region)
+    organisations = region_services.region_organisations(region)
+    units = region_services.units_by_organisation([org.id for org in organisations])
+    groups = structure.groups_of(scope, members=True)
     return render_template(
         "network/regions/region.html",
         region=region,
-        organisations=[(org, structure.units_of(org)) for org in organisations],
-        groups=[(group, structure.chair_of(group)) for group in structure.groups_of(scope)],
-        flags=structure.structure_flags(region),
+        organisations=[(org, units.get(org.id, [])) for org in organisations],
+        groups=[(group, structure.chair_of(group)) for group in groups],
+        flags=structure_flags(region),
         links=scope_links("region", region.id),
         can_edit=access.can_edit_scope(current_user, scope),
         manager=access.can_manage_regions(current_user),
         rename_form=rename or RenameRegionForm(name=region.name),
-        kind_labels=GROUP_KIND_LABELS,
         can_edit_units=lambda org: access.can_edit_units(current_user, org),
     ), status
 
@@ -158,7 +149,7 @@ def rename_region(region_id: int):
     form = RenameRegionForm()
     if form.validate_on_submit():
         try:
-            structure.rename_region(region, form.name.data or "")
+            region_services.rename_region(region, form.name.data or "")
         except structure.StructureError as error:
             form.name.errors = [error.message]
             return _region_page(region, form, 409)
@@ -169,7 +160,7 @@ def rename_region(region_id: int):
 
 
 def _units_page(organisation: Organisation, add: UnitForm | None = None, status: int = 200):  # type: ignore[no-untyped-def]
-    units = structure.units_of(organisation)
+    units = region_services.units_of(organisation)
     return render_template(
         "network/regions/units.html",
         organisation=organisation,
@@ -198,7 +189,7 @@ def units(organisation_id: int):
     form = UnitForm()
     if form.validate_on_submit():
         try:
-            unit = structure.add_unit(organisation, form.name.data or "")
+            unit = region_services.add_unit(organisation, form.name.data or "")
         except structure.StructureError as error:
             form.name.errors = [error.message]
             return _units_page(organisation, form, 409)
@@ -225,7 +216,7 @@ def rename_unit(organisation_id: int, unit_id: int):
         flash(_("Give the unit a name."), "error")
         return _units_page(organisation, status=400)
     try:
-        structure.rename_unit(unit, form.name.data or "")
+        region_services.rename_unit(unit, form.name.data or "")
     except structure.StructureError as error:
         flash(error.message, "error")
         db.session.rollback()
@@ -243,7 +234,7 @@ def remove_unit(organisation_id: int, unit_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     name = unit.name
-    structure.remove_unit(unit)
+    region_services.remove_unit(unit)
     db.session.commit()
     flash(_("The unit %(name)s is removed.", name=name), "success")
     return redirect(url_for(".units", organisation_id=organisation.id))

@@ -16,6 +16,7 @@ from flask_login import login_required
 from campus.clock import utcnow
 from campus.extensions import db
 from campus.network import access
+from campus.network import roadmap_mirror as mirroring
 from campus.network import roadmaps as services
 from campus.network.forms_roadmaps import ConfirmForm
 from campus.network.forms_roadmaps import GoalForm
@@ -24,15 +25,13 @@ from campus.network.forms_roadmaps import NewGoalForm
 from campus.network.forms_roadmaps import StatusForm
 from campus.network.models import Goal
 from campus.network.models import Roadmap
-from campus.network.views_roadmaps import _editable
-from campus.network.views_roadmaps import _fill_goal_form
-from campus.network.views_roadmaps import _goal_input
-from campus.network.views_roadmaps import _links
-from campus.network.views_roadmaps import _measures
-from campus.network.views_roadmaps import _readable
-from campus.network.views_roadmaps import _serves_form
+from campus.network.roadmap_measures import measures_for
 from campus.network.views_roadmaps import bp
-from campus.network.views_roadmaps import group_url
+from campus.network.views_roadmaps import editable
+from campus.network.views_roadmaps import fill_goal_form
+from campus.network.views_roadmaps import goal_input
+from campus.network.views_roadmaps import readable
+from campus.network.views_roadmaps import serves_form
 
 
 def _goal_data(goal: Goal) -> dict[str, object]:
@@ -57,30 +56,29 @@ def _goal_data(goal: Goal) -> dict[str, object]:
 
 def _goal_page(goal: Goal, status: int = 200, **forms: object):
     """The goal's page; `forms` replaces the blank forms (to show a refused form's errors)."""
-    scope = _readable(goal.roadmap)
+    scope = readable(goal.roadmap)
     can_edit = access.can_edit_scope(current_user, scope)
     context: dict[str, object] = {
         "goal": goal,
         "roadmap": goal.roadmap,
         "scope": scope,
         "can_edit": can_edit,
-        "measured": _measures([goal], scope),
-        "links": _links([goal]),
-        "group_url": group_url,
+        "measured": measures_for([goal], scope, utcnow().date()),
+        "links": services.goal_links([goal]),
         "goal_form_action": url_for(".goal", goal_id=goal.id),
     }
     if can_edit:
         form = forms.get("form")
         if form is None:
             form = GoalForm(formdata=None, data=_goal_data(goal))
-            _fill_goal_form(form, scope)
-        choices = [] if scope.is_region else services.serve_choices(goal.roadmap)
+            fill_goal_form(form, scope)
+        choices = [] if scope.is_region else mirroring.serve_choices(goal.roadmap)
         context |= {
             "form": form,
             "status_form": forms.get("status_form")
             or StatusForm(formdata=None, data={"status": goal.status.value}),
             "serves_form": forms.get("serves_form")
-            or (_serves_form(goal, choices) if choices else None),
+            or (serves_form(goal, choices) if choices else None),
             "move_form": MoveForm(formdata=None),
             "delete_form": ConfirmForm(formdata=None),
         }
@@ -101,15 +99,15 @@ def _back(goal: Goal) -> str:
 @login_required
 def new_goal(roadmap_id: int):
     roadmap = db.get_or_404(Roadmap, roadmap_id)
-    scope = _editable(roadmap)
+    scope = editable(roadmap)
     form = NewGoalForm()
-    _fill_goal_form(form, scope)
+    fill_goal_form(form, scope)
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
             try:
                 goal = services.add_goal(
-                    roadmap, _goal_input(form), current_user, utcnow(), form.status.data or ""
+                    roadmap, goal_input(form), current_user, utcnow(), form.status.data or ""
                 )
             except services.RoadmapError as error:
                 flash(str(error), "error")
@@ -131,12 +129,12 @@ def goal(goal_id: int):
     goal = _goal_or_404(goal_id)
     if request.method == "GET":
         return _goal_page(goal)
-    scope = _editable(goal.roadmap)
+    scope = editable(goal.roadmap)
     form = GoalForm()
-    _fill_goal_form(form, scope)
+    fill_goal_form(form, scope)
     if form.validate_on_submit():
         try:
-            services.edit_goal(goal, _goal_input(form))
+            services.edit_goal(goal, goal_input(form))
         except services.RoadmapError as error:
             flash(str(error), "error")
         else:
@@ -150,7 +148,7 @@ def goal(goal_id: int):
 @login_required
 def goal_status(goal_id: int):
     goal = _goal_or_404(goal_id)
-    _editable(goal.roadmap)
+    editable(goal.roadmap)
     prefix = f"status-{goal.id}" if f"status-{goal.id}-status" in request.form else ""
     form = StatusForm(prefix=prefix)
     if form.validate_on_submit():
@@ -171,15 +169,15 @@ def goal_status(goal_id: int):
 @login_required
 def goal_serves(goal_id: int):
     goal = _goal_or_404(goal_id)
-    scope = _editable(goal.roadmap)
+    scope = editable(goal.roadmap)
     if scope.is_region:
         abort(400, _("Only an organisation's goal can serve a regional goal."))
     prefix = f"serves-{goal.id}" if f"serves-{goal.id}-regional_goal" in request.form else ""
-    form = _serves_form(goal, services.serve_choices(goal.roadmap), prefix)
+    form = serves_form(goal, mirroring.serve_choices(goal.roadmap), prefix)
     if form.validate_on_submit():
         chosen = form.regional_goal.data
         try:
-            services.set_serves(goal, db.session.get(Goal, int(chosen)) if chosen else None)
+            mirroring.set_serves(goal, db.session.get(Goal, int(chosen)) if chosen else None)
         except services.RoadmapError as error:
             flash(str(error), "error")
         else:
@@ -193,7 +191,7 @@ def goal_serves(goal_id: int):
 @login_required
 def move_goal(goal_id: int):
     goal = _goal_or_404(goal_id)
-    _editable(goal.roadmap)
+    editable(goal.roadmap)
     form = MoveForm()
     if not form.validate_on_submit():
         abort(400, _("Move a goal up or down."))
@@ -206,7 +204,7 @@ def move_goal(goal_id: int):
 @login_required
 def delete_goal(goal_id: int):
     goal = _goal_or_404(goal_id)
-    _editable(goal.roadmap)
+    editable(goal.roadmap)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     roadmap_id = goal.roadmap_id

@@ -13,16 +13,14 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
-from werkzeug.routing import BuildError
 
-from campus.auth.models import Organisation
-from campus.auth.models import Region
-from campus.badges.models import BadgeClass
 from campus.clock import utcnow
 from campus.extensions import db
 from campus.i18n import pick
 from campus.network import access
+from campus.network import roadmap_mirror as mirroring
 from campus.network import roadmaps as services
+from campus.network import structure
 from campus.network.forms_roadmaps import ConfirmForm
 from campus.network.forms_roadmaps import GoalForm
 from campus.network.forms_roadmaps import MoveForm
@@ -33,7 +31,7 @@ from campus.network.forms_roadmaps import StatusForm
 from campus.network.models import Goal
 from campus.network.models import Roadmap
 from campus.network.roadmap_measures import area_choices
-from campus.paths.models import LearningPath
+from campus.network.roadmap_measures import measures_for
 
 bp = Blueprint("network_roadmaps", __name__, url_prefix="/network")
 
@@ -41,74 +39,31 @@ bp = Blueprint("network_roadmaps", __name__, url_prefix="/network")
 # ------------------------------------------------------------------------------- helpers
 
 
-def _readable(roadmap: Roadmap) -> access.Scope:
+def readable(roadmap: Roadmap) -> access.Scope:
+    """The roadmap's scope, when the current user may read it (403 otherwise)."""
     scope = access.scope_of(roadmap)
     access.ensure(access.can_read_scope(current_user, scope))
     return scope
 
 
-def _editable(roadmap: Roadmap) -> access.Scope:
+def editable(roadmap: Roadmap) -> access.Scope:
+    """The roadmap's scope, when the current user may edit it (403 otherwise)."""
     scope = access.scope_of(roadmap)
     access.ensure(access.can_edit_scope(current_user, scope))
     return scope
 
 
-def _owner(scope: access.Scope) -> Organisation | Region:
-    model = Region if scope.is_region else Organisation
-    return db.session.get(model, scope.id)  # type: ignore[return-value]
-
-
-def group_url(group_id: int | None) -> str | None:
-    """The group's page, when the groups blueprint is there."""
-    if group_id is None:
-        return None
-    try:
-        return url_for("network_groups.group", group_id=group_id)
-    except BuildError:
-        return None
-
-
-def _links(goals: list[Goal]) -> dict[str, dict[str, str]]:
-    """Titles of the paths and badges the goals name, by slug."""
-    paths = {slug for goal in goals for slug in goal.path_slugs}
-    badges = {slug for goal in goals for slug in goal.badge_slugs}
-    found_paths = db.session.execute(
-        db.select(LearningPath).where(LearningPath.slug.in_(paths))
-    ).scalars()
-    found_badges = db.session.execute(
-        db.select(BadgeClass).where(BadgeClass.slug.in_(badges))
-    ).scalars()
-    return {
-        "paths": {p.slug: pick(p.title) for p in found_paths},
-        "badges": {b.slug: pick(b.name) for b in found_badges},
-    }
-
-
-def _measures(goals: list[Goal], scope: access.Scope) -> dict[int, services.MeasuredStart]:
-    owner = _owner(scope)
-    today = utcnow().date()
-    measured = {}
-    seen: dict[tuple[str | None, str | None], services.MeasuredStart | None] = {}
-    for goal in goals:
-        key = (goal.instrument_slug, goal.assessment_area_key)
-        if key not in seen:  # goals measured by the same area read it once
-            seen[key] = services.measured_starting_point(goal, owner, today)
-        if seen[key] is not None:
-            measured[goal.id] = seen[key]
-    return measured
-
-
-def _fill_goal_form(form: GoalForm, scope: access.Scope) -> None:
+def fill_goal_form(form: GoalForm, scope: access.Scope) -> None:
     form.measure.choices = [("", _("None"))] + [
         (f"{instrument.slug}/{area.key}", f"{pick(instrument.title)}: {pick(area.title)}")
         for instrument, area in area_choices()
     ]
     form.group.choices = [("", _("None"))] + [
-        (str(group.id), group.name) for group in services.groups_for(scope)
+        (str(group.id), group.name) for group in structure.groups_of(scope, with_region=True)
     ]
 
 
-def _goal_input(form: GoalForm) -> services.GoalInput:
+def goal_input(form: GoalForm) -> services.GoalInput:
     instrument, _sep, area = (form.measure.data or "").partition("/")
     return services.GoalInput(
         area=form.area.data or "",
@@ -125,7 +80,7 @@ def _goal_input(form: GoalForm) -> services.GoalInput:
     )
 
 
-def _serves_form(goal: Goal, choices: list[Goal], prefix: str = "") -> ServesForm:
+def serves_form(goal: Goal, choices: list[Goal], prefix: str = "") -> ServesForm:
     form = ServesForm(prefix=prefix, data={"regional_goal": str(goal.serves_goal_id or "")})
     form.regional_goal.choices = [("", _("No regional goal"))] + [
         (str(regional.id), f"{regional.roadmap.title}: {regional.title}") for regional in choices
@@ -137,16 +92,15 @@ def _roadmap_context(roadmap: Roadmap, scope: access.Scope) -> dict:
     goals = sorted(roadmap.goals, key=lambda g: (g.position, g.id))
     can_edit = access.can_edit_scope(current_user, scope)
     is_org = not scope.is_region
-    choices = services.serve_choices(roadmap) if is_org else []
+    choices = mirroring.serve_choices(roadmap) if is_org else []
     context = {
         "roadmap": roadmap,
         "scope": scope,
         "can_edit": can_edit,
         "by_area": services.goals_by_area(goals),
-        "measured": _measures(goals, scope),
-        "links": _links(goals),
-        "mirror": services.mirror_view(roadmap) if is_org else None,
-        "group_url": group_url,
+        "measured": measures_for(goals, scope, utcnow().date()),
+        "links": services.goal_links(goals),
+        "mirror": mirroring.mirror_view(roadmap) if is_org else None,
     }
     if can_edit:
         context["status_forms"] = {
@@ -154,24 +108,11 @@ def _roadmap_context(roadmap: Roadmap, scope: access.Scope) -> dict:
             for g in goals
         }
         context["serves_forms"] = (
-            {g.id: _serves_form(g, choices, f"serves-{g.id}") for g in goals} if choices else {}
+            {g.id: serves_form(g, choices, f"serves-{g.id}") for g in goals} if choices else {}
         )
         context["sharing_form"] = SharingForm()
         context["move_form"] = MoveForm()
     return context
-
-
-def _labels() -> dict:
-    return {
-        "area_labels": services.AREA_LABELS,
-        "focus_labels": services.FOCUS_LABELS,
-        "status_labels": services.STATUS_LABELS,
-    }
-
-
-@bp.context_processor
-def _inject_labels() -> dict:
-    return _labels()
 
 
 # ------------------------------------------------------------------------------ roadmaps
@@ -215,17 +156,15 @@ def scope_roadmaps(kind: str, scope_id: int):
 @login_required
 def roadmap(roadmap_id: int):
     roadmap = db.get_or_404(Roadmap, roadmap_id)
-    scope = _readable(roadmap)
-    return render_template(
-        "network/roadmaps/roadmap.html", **_roadmap_context(roadmap, scope), **_labels()
-    )
+    scope = readable(roadmap)
+    return render_template("network/roadmaps/roadmap.html", **_roadmap_context(roadmap, scope))
 
 
 @bp.route("/roadmaps/<int:roadmap_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_roadmap(roadmap_id: int):
     roadmap = db.get_or_404(Roadmap, roadmap_id)
-    scope = _editable(roadmap)
+    scope = editable(roadmap)
     form = RoadmapForm(obj=roadmap)
     status = 200
     if request.method == "POST":
@@ -254,7 +193,7 @@ def edit_roadmap(roadmap_id: int):
 @login_required
 def delete_roadmap(roadmap_id: int):
     roadmap = db.get_or_404(Roadmap, roadmap_id)
-    scope = _editable(roadmap)
+    scope = editable(roadmap)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     services.delete_roadmap(roadmap)
@@ -267,7 +206,7 @@ def delete_roadmap(roadmap_id: int):
 @login_required
 def sharing(roadmap_id: int):
     roadmap = db.get_or_404(Roadmap, roadmap_id)
-    _editable(roadmap)
+    editable(roadmap)
     form = SharingForm()
     if not form.validate_on_submit():
         abort(400, _("Choose whether sharing is on or off."))
@@ -283,7 +222,8 @@ def sharing(roadmap_id: int):
 
 @bp.get("/shared/roadmaps/<token>")
 def shared(token: str):
-    """The public, read-only roadmap (no login; no member names, no forms)."""
+    """The public, read-only roadmap (no login; no member names, no forms, and no measured
+    assessment figures: a link anyone may pass on does not publish survey aggregates)."""
     roadmap = services.shared_roadmap(token)
     if roadmap is None:
         abort(404)
@@ -294,9 +234,8 @@ def shared(token: str):
         roadmap=roadmap,
         scope=scope,
         by_area=services.goals_by_area(goals),
-        measured=_measures(goals, scope),
-        links=_links(goals),
-        **_labels(),
+        measured={},
+        links=services.goal_links(goals),
     )
     headers = {
         "X-Robots-Tag": "noindex, nofollow",

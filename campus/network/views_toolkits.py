@@ -9,7 +9,6 @@ from babel.dates import get_month_names
 from flask import Blueprint
 from flask import Response
 from flask import abort
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -19,8 +18,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
 
-from campus.auth.models import Organisation
-from campus.auth.models import Region
 from campus.clock import utcnow
 from campus.extensions import db
 from campus.i18n import current_language
@@ -32,32 +29,15 @@ from campus.network.forms_toolkits import CopyForm
 from campus.network.forms_toolkits import DeleteForm
 from campus.network.forms_toolkits import ImportForm
 from campus.network.forms_toolkits import PublishForm
+from campus.network.kickoff import scope_kit
 from campus.network.labels import group_kind_label
 from campus.network.labels import group_role_label
 from campus.network.models import DevelopmentArea
-from campus.network.models import Roadmap
+from campus.network.roadmaps import roadmaps_of
 from campus.network.toolkit_format import party_label_parts
 from campus.routing import parse_id
 
 bp = Blueprint("network_toolkits", __name__, url_prefix="/network")
-
-
-def editable_scopes(user: Any) -> list[Scope]:
-    """The regions and organisations `user` can edit (where a template can be copied)."""
-    if access.can_manage_regions(user):
-        regions = db.session.execute(db.select(Region).order_by(Region.name)).scalars()
-        organisations = db.session.execute(
-            db.select(Organisation).order_by(Organisation.name)
-        ).scalars()
-        return [access.region_scope(r) for r in regions] + [
-            access.organisation_scope(o) for o in organisations
-        ]
-    candidates = []
-    if user.organisation is not None:
-        candidates.append(access.organisation_scope(user.organisation))
-        if user.organisation.region is not None:
-            candidates.append(access.region_scope(user.organisation.region))
-    return [scope for scope in candidates if access.can_edit_scope(user, scope)]
 
 
 def _scope_label(scope: Scope) -> str:
@@ -70,16 +50,14 @@ def _toolkit(slug: str) -> Toolkit:
     return db.one_or_404(db.select(Toolkit).where(Toolkit.slug == slug))
 
 
-def _copy_form(scopes: list[Scope]) -> CopyForm:
-    form = CopyForm()
+def _copy_form(toolkit: Toolkit, scopes: list[Scope]) -> CopyForm:
+    form = CopyForm(years=toolkit.body["roadmap"]["years"])
     form.target.choices = [(f"{s.kind}:{s.id}", _scope_label(s)) for s in scopes]
-    if form.first_year.data is None:
-        form.first_year.data = utcnow().year
     return form
 
 
 def _render_index(form: ImportForm, problems: list[str], status: int = 200) -> tuple[str, int]:
-    scopes = editable_scopes(current_user)
+    scopes = access.editable_scopes(current_user)
     return (
         render_template(
             "network/toolkits/index.html",
@@ -102,7 +80,7 @@ def index():  # type: ignore[no-untyped-def]
 @bp.post("/templates/import")
 @login_required
 def import_template():  # type: ignore[no-untyped-def]
-    access.ensure(bool(editable_scopes(current_user)))
+    access.ensure(access.can_import_toolkit(current_user))
     form = ImportForm()
     if not form.validate_on_submit():
         return _render_index(form, [], 422)
@@ -152,15 +130,8 @@ def _contents(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _url_if(endpoint: str, **values: Any) -> str | None:
-    """A link to another helper's page, when that page is there."""
-    if endpoint not in current_app.view_functions:
-        return None
-    return url_for(endpoint, **values)
-
-
 def _can_delete(toolkit: Toolkit) -> bool:
-    return services.can_delete_toolkit(current_user, toolkit)
+    return access.can_delete_toolkit(current_user, toolkit)
 
 
 @bp.get("/templates/<slug>.toml")
@@ -174,28 +145,41 @@ def download(slug: str):  # type: ignore[no-untyped-def]
     )
 
 
+def _render_toolkit(
+    row: Toolkit, copy_form: CopyForm | None, problems: list[str], status: int = 200
+) -> tuple[str, int]:
+    return (
+        render_template(
+            "network/toolkits/toolkit.html",
+            toolkit=row,
+            body=row.body,
+            party_label=party_label,
+            copy_form=copy_form,
+            problems=problems,
+            delete_form=DeleteForm() if _can_delete(row) else None,
+            **_contents(row.body),
+        ),
+        status,
+    )
+
+
 @bp.get("/templates/<slug>")
 @login_required
 def toolkit(slug: str):  # type: ignore[no-untyped-def]
     row = _toolkit(slug)
-    scopes = editable_scopes(current_user)
-    return render_template(
-        "network/toolkits/toolkit.html",
-        toolkit=row,
-        body=row.body,
-        party_label=party_label,
-        copy_form=_copy_form(scopes) if scopes else None,
-        delete_form=DeleteForm() if _can_delete(row) else None,
-        **_contents(row.body),
-    )
+    scopes = access.editable_scopes(current_user)
+    form = None
+    if scopes:
+        form = _copy_form(row, scopes)
+        form.first_year.data = utcnow().year  # a suggestion; the posted year is checked
+    return _render_toolkit(row, form, [])
 
 
 @bp.post("/templates/<slug>/copy")
 @login_required
 def copy(slug: str):  # type: ignore[no-untyped-def]
     row = _toolkit(slug)
-    scopes = editable_scopes(current_user)
-    form = _copy_form(scopes)
+    form = _copy_form(row, access.editable_scopes(current_user))
     kind, _sep, scope_id = (form.target.data or "").partition(":")
     number = parse_id(scope_id)
     if kind not in access.SCOPE_KINDS or number is None:
@@ -203,22 +187,18 @@ def copy(slug: str):  # type: ignore[no-untyped-def]
     target = access.resolve_scope(kind, number)
     access.ensure(access.can_edit_scope(current_user, target))
     if not form.validate_on_submit():
-        for name, errors in form.errors.items():
-            for error in errors:
-                flash(f"{form[name].label.text}: {error}", "error")
-        return redirect(url_for(".toolkit", slug=row.slug)), 303
+        return _render_toolkit(row, form, [], 422)
     try:
         report = services.apply(row, target, form.first_year.data, current_user, utcnow())
     except services.ToolkitError as error:
         db.session.rollback()
-        for problem in error.problems:
-            flash(problem, "error")
-        return redirect(url_for(".toolkit", slug=row.slug)), 303
+        return _render_toolkit(row, form, error.problems, 422)
     roadmap_id = report.roadmap.id if report.roadmap is not None else None
     db.session.commit()
     _flash_report(report, target)
-    roadmap_url = _url_if("network_roadmaps.roadmap", roadmap_id=roadmap_id)
-    return redirect(roadmap_url or url_for(".toolkit", slug=row.slug))
+    if roadmap_id is None:
+        return redirect(url_for(".toolkit", slug=row.slug))
+    return redirect(url_for("network_roadmaps.roadmap", roadmap_id=roadmap_id))
 
 
 def _flash_report(report: services.CopyReport, target: Scope) -> None:
@@ -279,11 +259,7 @@ def delete(slug: str):  # type: ignore[no-untyped-def]
 def publish(kind: str, scope_id: int):  # type: ignore[no-untyped-def]
     scope = access.resolve_scope(kind, scope_id)
     access.ensure(access.can_edit_scope(current_user, scope))
-    roadmaps = list(
-        db.session.execute(
-            db.select(Roadmap).filter_by(**scope.columns()).order_by(Roadmap.first_year.desc())
-        ).scalars()
-    )
+    roadmaps = roadmaps_of(scope)
     form = PublishForm()
     form.roadmap.choices = [(r.id, f"{r.title} ({r.first_year}–{r.last_year})") for r in roadmaps]
     if not form.is_submitted():
@@ -320,8 +296,8 @@ def publish(kind: str, scope_id: int):  # type: ignore[no-untyped-def]
             has_roadmaps=bool(roadmaps),
             problems=problems,
             action_count=len(services.scope_actions(scope)),
-            kit=services.scope_kit(scope),
-            roadmaps_url=_url_if("network_roadmaps.scope_roadmaps", kind=kind, scope_id=scope_id),
+            kit=scope_kit(scope),
+            roadmaps_url=url_for("network_roadmaps.scope_roadmaps", kind=kind, scope_id=scope_id),
         ),
         status,
     )
