@@ -18,9 +18,9 @@ from campus.auth.models import Region
 from campus.auth.services import DEMO_EMAIL
 from campus.auth.services import DEMO_ORGANISATION_SLUG
 from campus.badges.files import load_badges
-from campus.badges.models import Assertion
 from campus.badges.issuers import IssuingContext
 from campus.badges.issuers import sync_badges
+from campus.badges.models import Assertion
 from campus.config import REPO_ROOT
 from campus.extensions import db
 from campus.network.clock_models import ClockAction
