@@ -79,37 +79,41 @@ def _status_of(today: date):  # type: ignore[no-untyped-def]
     return lambda run: annual.status(run.action, run.year, today)
 
 
+def _year_view(runs, year: int, today: date, name: str, *, with_circle: bool) -> dict:  # type: ignore[no-untyped-def]
+    """What a clock page shows of a year (a scope's or a group's): runs by month, the circle."""
+    status_of = _status_of(today)
+    title = _("Annual clock %(year)s: %(name)s", year=year, name=name)
+    svg = (
+        clock_svg(runs, year, today, title=title, action_url=_action_url, status_of=status_of)
+        if with_circle
+        else None
+    )
+    return {
+        "year": year,
+        "runs": runs,
+        "months": annual.month_list(runs, year),
+        "month_names": month_names(),
+        "svg": svg,
+        "status_of": status_of,
+        "status_label": status_label,
+        "year_range": (EARLIEST_YEAR, LATEST_YEAR),
+    }
+
+
 def _render_clock(scope: Scope, form: ActionForm | None, status_code: int = 200):  # type: ignore[no-untyped-def]
     year, today = _year(), _today()
     view = request.args.get("view", "circle")
     if view not in VIEWS:
         abort(400)
     runs = annual.runs_in_view(annual.visible_actions(scope), year)
-    status_of = _status_of(today)
     years = list(range(year - 3, year + 2))
     return render_template(
         "network/clock/clock.html",
+        **_year_view(runs, year, today, scope.name, with_circle=view == "circle"),
         scope=scope,
-        year=year,
         view=view,
-        runs=runs,
-        months=annual.month_list(runs, year),
-        month_names=month_names(),
-        svg=clock_svg(
-            runs,
-            year,
-            today,
-            title=_("Annual clock %(year)s: %(name)s", year=year, name=scope.name),
-            action_url=_action_url,
-            status_of=status_of,
-        )
-        if view == "circle"
-        else None,
         years=years,
-        year_range=(EARLIEST_YEAR, LATEST_YEAR),
         year_rows=annual.year_on_year(scope, years, today) if view == "years" else [],
-        status_of=status_of,
-        status_label=status_label,
         can_edit=access.can_edit_scope(current_user, scope),
         form=form,
         feed_form=FeedForm(),
@@ -296,28 +300,13 @@ def group_clock(group_id: int):  # type: ignore[no-untyped-def]
     access.ensure(access.can_read_group(current_user, group))
     year, today = _year(), _today()
     runs = annual.runs_in_view([(a, False) for a in annual.group_actions(group)], year)
-    status_of = _status_of(today)
     return render_template(
         "network/clock/group_clock.html",
+        **_year_view(runs, year, today, group.name, with_circle=True),
         group=group,
         scope=access.scope_of(group),
-        year=year,
-        runs=runs,
-        months=annual.month_list(runs, year),
-        month_names=month_names(),
-        svg=clock_svg(
-            runs,
-            year,
-            today,
-            title=_("Annual clock %(year)s: %(name)s", year=year, name=group.name),
-            action_url=_action_url,
-            status_of=status_of,
-        ),
-        status_of=status_of,
-        status_label=status_label,
         can_edit=access.can_edit_group(current_user, group),
         feed_form=FeedForm(),
-        year_range=(EARLIEST_YEAR, LATEST_YEAR),
     )
 
 
