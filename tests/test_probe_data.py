@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import Rule
+from werkzeug.routing.converters import AnyConverter
 from werkzeug.serving import make_server
 
 from campus import create_app
@@ -369,10 +370,17 @@ HUGE_IDS = [2**31, 2**63, 10**30]
 
 
 def _url(rule: Rule, number: int) -> str:
-    """The rule's path with `number` for every integer and a plausible word elsewhere."""
+    """The rule's path with `number` for every integer and a plausible word elsewhere (one of
+    the choices where the rule only takes some, e.g. `<any(region,organisation):kind>`)."""
+
+    def word(name: str) -> str:
+        converter = rule._converters.get(name)  # noqa: SLF001 (werkzeug keeps them here)
+        if isinstance(converter, AnyConverter):
+            return sorted(converter.items)[0]
+        return "evidence" if name == "kind" else "x"
+
     values = {
-        name: number if f"<int:{name}>" in rule.rule else ("evidence" if name == "kind" else "x")
-        for name in rule.arguments
+        name: number if f"<int:{name}>" in rule.rule else word(name) for name in rule.arguments
     }
     return rule.build(values)[1]  # type: ignore[index]
 
