@@ -94,8 +94,57 @@ def _judged(figure: aggregates.Figure) -> Reason:
     return "too_few" if figure.withheld or figure.mean is None else "shown"
 
 
+@dataclass
+class _Reading:
+    """One instrument read for one scope: its latest round(s) and the figures per area."""
+
+    reason: Reason
+    figures: dict[int, aggregates.Figure]  # by area id
+    round: AssessmentRound | None = None
+    organisations: int = 0
+
+
+class Readings:
+    """Each instrument read once for the scope, however many goals (and areas) ask: a region's
+    comparison adds up all its organisations' latest rounds, too dear to repeat per goal."""
+
+    def __init__(self, scope: Organisation | Region, today: date) -> None:
+        self.scope = scope
+        self.today = today
+        self._by_instrument: dict[int, _Reading] = {}
+
+    def read(self, instrument: Instrument) -> _Reading:
+        if instrument.id not in self._by_instrument:
+            self._by_instrument[instrument.id] = self._read(instrument)
+        return self._by_instrument[instrument.id]
+
+    def _read(self, instrument: Instrument) -> _Reading:
+        if isinstance(self.scope, Organisation):
+            recent = aggregates.recent_rounds(instrument.id, self.today, [self.scope.id], count=1)
+            rounds = recent.get(self.scope.id, [])
+            if not rounds:
+                return _Reading("no_round", {})
+            report = aggregates.organisation_report(instrument, self.scope.id, rounds[0].id)
+            figures = {row.area.id: row.figures.total for row in report.areas}
+            return _Reading("shown", figures, rounds[0])
+        members = list(
+            db.session.execute(
+                db.select(Organisation.id).where(Organisation.region_id == self.scope.id)
+            ).scalars()
+        )
+        keys = aggregates.latest_round_keys(instrument.id, self.today, members) if members else []
+        if not keys:
+            return _Reading("no_round", {})
+        compared = aggregates.comparison(instrument, keys)
+        figures = dict(compared.areas)
+        return _Reading("shown", figures, organisations=compared.organisations)
+
+
 def measured_starting_point(
-    goal: Goal, scope: Organisation | Region, today: date | None = None
+    goal: Goal,
+    scope: Organisation | Region,
+    today: date | None = None,
+    readings: Readings | None = None,
 ) -> MeasuredStart | None:
     """The aggregate of the goal's assessment area in the scope's latest round; None when the
     goal names no assessment area."""
@@ -110,44 +159,36 @@ def measured_starting_point(
         return MeasuredStart("missing")
     instrument = area.instrument
     top = _top(area)
-    if isinstance(scope, Organisation):
-        recent = aggregates.recent_rounds(instrument.id, today, [scope.id], count=1)
-        rounds = recent.get(scope.id, [])
-        if not rounds:
-            return MeasuredStart("no_round", instrument, area, top=top)
-        report = aggregates.organisation_report(instrument, scope.id, rounds[0].id)
-        row = next((row for row in report.areas if row.area.id == area.id), None)
-        figure = row.figures.total if row is not None else aggregates.Figure.hidden()
-        return MeasuredStart(_judged(figure), instrument, area, figure, rounds[0], top=top)
-    members = list(
-        db.session.execute(
-            db.select(Organisation.id).where(Organisation.region_id == scope.id)
-        ).scalars()
-    )
-    keys = aggregates.latest_round_keys(instrument.id, today, members) if members else []
-    if not keys:
-        return MeasuredStart("no_round", instrument, area, top=top)
-    compared = aggregates.comparison(instrument, keys)
-    figure = compared.area(area.id)
+    reading = (readings or Readings(scope, today)).read(instrument)
+    if reading.reason != "shown":
+        return MeasuredStart(reading.reason, instrument, area, top=top)
+    figure = reading.figures.get(area.id) or aggregates.Figure.hidden()
     return MeasuredStart(
-        _judged(figure), instrument, area, figure, organisations=compared.organisations, top=top
+        _judged(figure),
+        instrument,
+        area,
+        figure,
+        reading.round,
+        organisations=reading.organisations,
+        top=top,
     )
 
 
 def measures_for(goals: list[Goal], scope: Scope, today: date) -> dict[int, MeasuredStart]:
     """The measured starting point of each goal that names an assessment area, by goal id, in
-    the scope (goals measured by the same area read it once)."""
+    the scope (goals measured by the same area read it once, each instrument is read once)."""
     owner: Organisation | Region | None = db.session.get(
         Region if scope.is_region else Organisation, scope.id
     )
     if owner is None:
         return {}
+    readings = Readings(owner, today)
     measured: dict[int, MeasuredStart] = {}
     seen: dict[tuple[str | None, str | None], MeasuredStart | None] = {}
     for goal in goals:
         key = (goal.instrument_slug, goal.assessment_area_key)
         if key not in seen:
-            seen[key] = measured_starting_point(goal, owner, today)
+            seen[key] = measured_starting_point(goal, owner, today, readings)
         found = seen[key]
         if found is not None:
             measured[goal.id] = found
