@@ -69,6 +69,7 @@ bench: setup
 	$(BIN)/python bench/security.py
 	$(BIN)/python bench/outbox.py
 	$(BIN)/python bench/assessments.py $(if $(BENCH_POSTGRES_URL),--postgres $(BENCH_POSTGRES_URL))
+	$(BIN)/python bench/network.py
 
 clean:
 	rm -rf $(VENV) $(VALIDATOR) instance *.egg-info
