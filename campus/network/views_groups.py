@@ -123,6 +123,8 @@ def _organisation_choices(group: Group) -> list[tuple[int, str]]:
 def _add_form(group: Group, choices: list[tuple[int, str]] | None = None) -> AddMemberForm:
     form = AddMemberForm()
     form.role.choices = _role_choices(group)
+    if not form.is_submitted():  # most people join as members (participants in a theme team)
+        form.role.data = roles_for(group.kind)[-1].value
     if choices is None:
         choices = _organisation_choices(group)
     form.organisation.choices = [(0, _("Their own organisation"))] + choices
