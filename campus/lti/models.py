@@ -12,6 +12,7 @@ from sqlalchemy import ForeignKey
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
@@ -37,6 +38,13 @@ class LtiTool(db.Model):
     jwks_url: Mapped[str | None] = mapped_column(String(2000))
     jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     is_enabled: Mapped[bool] = mapped_column(default=True)
+    # What the tool learns about people (Moodle's "share name / e-mail", Canvas's privacy level):
+    # ToolPrivacy values; applied to launches and to the member list (NRPS) alike.
+    privacy: Mapped[str] = mapped_column(
+        String(16), default="name_email", server_default="name_email"
+    )
+    # A `sub` of its own per tool (pairwise), so that tools cannot join their records by it.
+    pairwise_sub: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
@@ -85,8 +93,10 @@ class LtiLineItem(db.Model):
     resource_link_id: Mapped[str | None] = mapped_column(String(64))
     label: Mapped[str] = mapped_column(String(500))
     score_maximum: Mapped[float] = mapped_column(Float)
-    resource_id: Mapped[str] = mapped_column(String(255), default="")
-    tag: Mapped[str] = mapped_column(String(255), default="")
+    # Optional in AGS: None when the tool gave none, so several such items can coexist (NULLs
+    # never collide in the unique key; the same resourceId and tag twice still do).
+    resource_id: Mapped[str | None] = mapped_column(String(255))
+    tag: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
