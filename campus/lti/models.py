@@ -182,3 +182,19 @@ class LtiLoginToken(db.Model):
     target_url: Mapped[str] = mapped_column(String(2000))
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class LtiToolSubject(db.Model):
+    """The `sub` a tool with `pairwise_sub` knows a person by: random, one per tool and person,
+    so two tools cannot match their records; kept so that scores sent back find the person."""
+
+    __table_args__ = (UniqueConstraint("tool_id", "sub"),)
+
+    tool_id: Mapped[int] = mapped_column(
+        ForeignKey("lti_tool.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    sub: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
