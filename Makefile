@@ -42,6 +42,7 @@ translations-update: install
 
 setup: install translations
 	$(FLASK) db upgrade
+	$(FLASK) lti keys ensure
 	$(FLASK) content sync
 	$(FLASK) auth demo
 	$(FLASK) assessments demo

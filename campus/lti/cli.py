@@ -15,6 +15,22 @@ from campus.lti.models import LtiReplay
 from campus.lti.models import LtiStoreEntry
 
 lti_cli = click.Group("lti", help="LTI 1.3 (both directions).")
+keys_cli = click.Group("keys", help="The campus LTI signing key (published at /lti/jwks).")
+lti_cli.add_command(keys_cli)
+
+
+@keys_cli.command("ensure")
+@with_appcontext
+def ensure_key() -> None:
+    """Create the signing key if there is none (run at set-up; running it again changes nothing).
+
+    Prints the key id only: the private key stays in KEYS_DIR."""
+    key, created = keys.ensure_key(keys.PlatformContext.from_config(current_app.config), utcnow())
+    db.session.commit()
+    if created:
+        click.echo(f"New LTI signing key {key.kid}.")
+    else:
+        click.echo(f"LTI signing key {key.kid} already exists.")
 
 
 @lti_cli.command("rotate-key")

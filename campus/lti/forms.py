@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
+from wtforms import SelectField
 from wtforms import StringField
 from wtforms import SubmitField
 from wtforms import TextAreaField
@@ -14,7 +16,23 @@ from wtforms.validators import Optional
 from wtforms.validators import Regexp
 
 
-class ToolForm(FlaskForm):
+class ToolPrivacyForm(FlaskForm):
+    """What a tool learns about people (the tool's edit page; also part of registration)."""
+
+    privacy = SelectField(
+        _l("What the tool learns"),
+        choices=[
+            ("anonymous", _l("Anonymous")),
+            ("name", _l("Name only")),
+            ("name_email", _l("Name and e-mail")),
+        ],
+        default="name_email",
+    )
+    pairwise_sub = BooleanField(_l("A separate user id for this tool (pairwise)"))
+    submit = SubmitField(_l("Save"))
+
+
+class ToolForm(ToolPrivacyForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     slug = StringField(
         _l("Short name (used in content files)"),

@@ -57,6 +57,14 @@ def number(
     return result
 
 
+def finite(value: float | None) -> float | None:
+    """A stored number fit for a JSON document we send: None unless finite (JSON has no NaN,
+    Infinity or -Infinity, and a row written before the checks above might hold one)."""
+    if value is None or isinstance(value, bool):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
 def text(
     body: Mapping[str, Any],
     key: str,

@@ -190,7 +190,7 @@ def test_deep_linking_round_trip(world: World) -> None:
     with world.app.app_context():
         link = db.session.execute(db.select(LtiResourceLink)).scalar_one()
         assert link.url.endswith("/launch?activity=quiz-42") and link.title == "Quiz 42"
-        assert link.custom == {"activity": "quiz-42"}
+        assert link.custom == {"level": "2", "activity": "quiz-42"}  # the module's own kept
     again = requests.post(action, data=fields)  # the same response twice: its nonce was used
     assert again.status_code == 401
 

@@ -92,8 +92,17 @@ class LoginInitiation(OIDCLoginAbstract):
         return url
 
 
+DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+
+
 class Launch(LTIAdvantageMessageLaunchAbstract):
     """Returns the signed id_token and where to post it; the view renders the auto-post form."""
+
+    def set_dl_settings(self, **settings: Any) -> None:
+        """Override fields of the deep-linking settings claim `set_dl` built (the library always
+        advertises several items and the iframe, window and embed targets)."""
+        assert self._deep_linking_launch_data is not None, "call set_dl first"
+        self._deep_linking_launch_data[DL_SETTINGS].update(settings)
 
     def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         return launch_data

@@ -15,6 +15,7 @@ from campus.auth.models import Role
 from campus.extensions import db
 from campus.lti.forms import ActionForm
 from campus.lti.forms import ToolForm
+from campus.lti.forms import ToolPrivacyForm
 from campus.lti.models import LtiTool
 from campus.lti.pages import registered_or_refused
 from campus.lti.platform import tools as tool_services
@@ -53,6 +54,8 @@ def tools():  # type: ignore[no-untyped-def]
             redirect_uris=form.redirect_uris.data,
             jwks_url=form.jwks_url.data,
             jwks=form.jwks.data,
+            privacy=form.privacy.data,
+            pairwise_sub=bool(form.pairwise_sub.data),
         )
         done = registered_or_refused(
             lambda: tool_services.register_tool(fields),
@@ -71,6 +74,30 @@ def tools():  # type: ignore[no-untyped-def]
         action_form=ActionForm(),
         endpoints=platform_endpoints(),
     ), status
+
+
+@bp.route("/tools/<int:tool_id>", methods=["GET", "POST"])
+@login_required
+def edit_tool(tool_id: int):  # type: ignore[no-untyped-def]
+    """A registered tool: what it learns about people (privacy level, pairwise user id)."""
+    require_role(Role.ADMIN)
+    tool = db.get_or_404(LtiTool, tool_id)
+    form = ToolPrivacyForm(obj=tool)
+    status = 200
+    if form.validate_on_submit():
+        done = registered_or_refused(
+            lambda: tool_services.set_privacy(
+                tool, form.privacy.data, bool(form.pairwise_sub.data)
+            ),
+            _("Tool settings saved."),
+            url_for("lti.edit_tool", tool_id=tool.id),
+        )
+        if done is not None:
+            return done
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("lti/tool.html", tool=tool, form=form), status
 
 
 @bp.post("/tools/<int:tool_id>/toggle")

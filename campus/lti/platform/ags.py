@@ -7,8 +7,10 @@ malformed request is a 400 and changes nothing.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from campus.auth.models import User
 from campus.extensions import db
@@ -17,14 +19,13 @@ from campus.lti import payload
 from campus.lti.constants import MAX_ID
 from campus.lti.constants import ActivityProgress
 from campus.lti.constants import GradingProgress
-from campus.lti.constants import subject
-from campus.lti.constants import user_id_of
 from campus.lti.errors import LtiError
 from campus.lti.keys import PlatformContext
 from campus.lti.models import LtiLineItem
 from campus.lti.models import LtiResourceLink
 from campus.lti.models import LtiScore
 from campus.lti.models import LtiTool
+from campus.lti.platform import privacy
 from campus.paths import services as path_services
 from campus.paths.models import CompletionSource
 from campus.paths.models import Enrollment
@@ -59,8 +60,10 @@ def line_item_document(item: LtiLineItem, context: PlatformContext) -> dict[str,
     document: dict[str, Any] = {
         "id": context.lineitem_url(item.context_id, item.id),
         "label": item.label,
-        "scoreMaximum": item.score_maximum,
     }
+    maximum = payload.finite(item.score_maximum)  # a row stored before the checks may be NaN
+    if maximum is not None:
+        document["scoreMaximum"] = maximum
     if item.resource_link_id:
         document["resourceLinkId"] = item.resource_link_id
     if item.resource_id:
@@ -86,8 +89,12 @@ def create_line_item(tool: LtiTool, context_id: str, body: dict[str, Any]) -> Lt
     label = payload.text(body, "label", required=True, max_length=500)
     maximum = payload.number(body, "scoreMaximum", required=True, positive=True)
     resource_link_id = payload.text(body, "resourceLinkId", max_length=64)
-    resource_id = payload.text(body, "resourceId") or ""
-    tag = payload.text(body, "tag") or ""
+    # Both optional (AGS 2.0): None when not given (or empty), so that a tool may create several
+    # gradebook columns without them. Our choice: the same non-empty resourceId *and* tag twice
+    # in one context is refused (409) rather than creating a twin the tool cannot tell apart;
+    # NULLs never collide in the unique key, so items missing either are never refused.
+    resource_id = payload.text(body, "resourceId") or None
+    tag = payload.text(body, "tag") or None
     assert label is not None and maximum is not None
     _module_for_link(resource_link_id, tool, context_id)
     item = insert_once(
@@ -123,15 +130,33 @@ def get_line_item(tool: LtiTool, context_id: str, item_id: int) -> LtiLineItem:
     return item
 
 
-def user_from_sub(sub: str) -> User | None:
-    user_id = user_id_of(sub)
+def user_from_sub(tool: LtiTool, sub: str) -> User | None:
+    """The campus user behind a `userId` this tool sent (its pairwise `sub`, if it has them)."""
+    user_id = privacy.user_id_for(tool, sub)
     return db.session.get(User, user_id) if user_id is not None else None
 
 
+def _percent(given: float | None, maximum: float | None) -> float | None:
+    """scoreGiven as a percentage of scoreMaximum; a quotient beyond float (a huge score over a
+    tiny maximum) is refused, so only a finite percentage is ever compared or recorded."""
+    if given is None or maximum is None:
+        return None
+    try:
+        percent = 100.0 * (given / maximum)
+    except (OverflowError, ZeroDivisionError) as error:
+        raise LtiError("scoreGiven / scoreMaximum is out of range") from error
+    if not math.isfinite(percent):
+        raise LtiError("scoreGiven / scoreMaximum is out of range")
+    return percent
+
+
 def post_score(
-    item: LtiLineItem, body: dict[str, Any], now: datetime
+    tool: LtiTool, item: LtiLineItem, body: dict[str, Any], now: datetime
 ) -> path_services.CompletionResult | None:
-    """Store the score; a completed, graded score at the module's pass mark completes the module."""
+    """Store the score; a completed, graded score at the module's pass mark completes the module.
+
+    Every number is checked (finite, scoreGiven ≥ 0, scoreMaximum > 0, scoreGiven only with
+    scoreMaximum, a finite quotient) before anything is read or written."""
     sub = payload.text(body, "userId", required=True)
     activity = payload.text(body, "activityProgress", required=True, choices=ACTIVITY)
     grading = payload.text(body, "gradingProgress", required=True, choices=GRADING)
@@ -141,8 +166,9 @@ def post_score(
     comment = payload.text(body, "comment", max_length=5000)
     if given is not None and maximum is None:
         raise LtiError("scoreGiven needs a positive scoreMaximum")
+    percent = _percent(given, maximum)
     assert sub is not None
-    user = user_from_sub(sub)
+    user = user_from_sub(tool, sub)
     path = context_path(item.context_id)
     enrolled = (
         user is not None
@@ -167,36 +193,51 @@ def post_score(
         )
     )
     db.session.flush()
-    module = _module_for_link(
-        item.resource_link_id, db.session.get(LtiTool, item.tool_id), item.context_id
-    )
+    module = _module_for_link(item.resource_link_id, tool, item.context_id)
     if module is None or module.is_retired:
         return None
     if activity != ActivityProgress.COMPLETED and grading != GradingProgress.FULLY_GRADED:
         return None
     pass_mark = float(module.settings.get("pass_mark", 0))
-    percent = 100.0 * given / maximum if given is not None and maximum else None
-    if pass_mark and (percent is None or percent < pass_mark):
+    # Written so that a NaN (which compares False with everything) could never pass.
+    if pass_mark and not (percent is not None and percent >= pass_mark):
         return None
     return path_services.complete_module(user, module, CompletionSource.LTI, now, score=percent)
 
 
-def results(item: LtiLineItem, context: PlatformContext) -> list[dict[str, Any]]:
+def results(
+    tool: LtiTool, item: LtiLineItem, context: PlatformContext, user_sub: str | None = None
+) -> list[dict[str, Any]]:
+    """The latest result of each person, or only of the person `user_sub` names (as this tool
+    knows them; an unknown `sub` has no results). A number stored before the checks that is not
+    finite is left out (JSON has no NaN or Infinity)."""
+    query = db.select(LtiScore).where(LtiScore.line_item_id == item.id)
+    if user_sub is not None:
+        user_id = privacy.user_id_for(tool, user_sub) if "\x00" not in user_sub else None
+        if user_id is None:
+            return []
+        query = query.where(LtiScore.user_id == user_id)
     latest: dict[int, LtiScore] = {}
-    for score in db.session.execute(
-        db.select(LtiScore)
-        .where(LtiScore.line_item_id == item.id)
-        .order_by(LtiScore.timestamp, LtiScore.id)
-    ).scalars():
+    for score in db.session.execute(query.order_by(LtiScore.timestamp, LtiScore.id)).scalars():
         latest[score.user_id] = score
-    return [
-        {
-            "id": f"{context.lineitem_url(item.context_id, item.id)}/results/{score.user_id}",
-            "scoreOf": context.lineitem_url(item.context_id, item.id),
-            "userId": subject(score.user_id),
-            "resultScore": score.score_given,
-            "resultMaximum": score.score_maximum,
-            "comment": score.comment,
+    line_item_url = context.lineitem_url(item.context_id, item.id)
+    documents = []
+    for score in latest.values():
+        user = db.session.get(User, score.user_id)
+        if user is None:
+            continue
+        sub = privacy.subject_for(tool, user)
+        document: dict[str, Any] = {
+            "id": f"{line_item_url}/results/{quote(sub, safe='')}",
+            "scoreOf": line_item_url,
+            "userId": sub,
         }
-        for score in latest.values()
-    ]
+        given = payload.finite(score.score_given)
+        maximum = payload.finite(score.score_maximum)
+        if given is not None and maximum is not None:
+            document["resultScore"] = given
+            document["resultMaximum"] = maximum
+        if score.comment:
+            document["comment"] = score.comment
+        documents.append(document)
+    return documents

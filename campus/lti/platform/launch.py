@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version
+from typing import Any
+from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature
 from itsdangerous import SignatureExpired
@@ -24,17 +28,19 @@ from campus.lti.constants import COURSE_SECTION
 from campus.lti.constants import Claim
 from campus.lti.constants import LisRole
 from campus.lti.constants import Presentation
-from campus.lti.constants import subject
 from campus.lti.errors import LtiError
 from campus.lti.keys import PlatformContext
 from campus.lti.keys import active_key
 from campus.lti.keys import private_key
+from campus.lti.models import LtiLineItem
 from campus.lti.models import LtiResourceLink
 from campus.lti.models import LtiTool
 from campus.lti.platform.adapter import Launch
 from campus.lti.platform.adapter import LoginInitiation
 from campus.lti.platform.adapter import PlainRequest
 from campus.lti.platform.adapter import PlatformConf
+from campus.lti.platform.privacy import person_claims
+from campus.lti.platform.privacy import subject_for
 from campus.lti.platform.tools import resource_link
 from campus.lti.platform.tools import tool_by_client_id
 from campus.lti.platform.tools import tool_key_set
@@ -42,6 +48,9 @@ from campus.paths.models import Module
 from campus.routing import external_url
 
 HINT_SECONDS = 600
+# Optional LTI 1.3 core claims (section 5.4): the platform instance, and the LIS identifiers.
+TOOL_PLATFORM_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/tool_platform"
+LIS_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/lis"
 
 
 def lis_roles(user: User) -> list[str]:
@@ -99,9 +108,18 @@ class LaunchForm:
 
 
 def authorize(
-    params: dict[str, str], user: User, context: PlatformContext, now: datetime
+    params: dict[str, str],
+    user: User,
+    context: PlatformContext,
+    now: datetime,
+    language: str | None = None,
 ) -> LaunchForm:
-    """The OIDC authentication response: validate the tool's request, then sign the id_token."""
+    """The OIDC authentication response: validate the tool's request, then sign the id_token.
+
+    `language` is the person's interface language, sent as `launch_presentation.locale`
+    (default: the language of the current request)."""
+    from campus.i18n import current_language
+
     for name, expected in (
         ("scope", "openid"),
         ("response_type", "id_token"),
@@ -146,9 +164,42 @@ def authorize(
         context,
         deep_link=bool(message_hint.get("deep_link")),
         message_hint=params["lti_message_hint"],
+        language=language or current_language(),
     )
     data = launch.lti_launch()
     return LaunchForm(redirect_uri, data["id_token"], data["state"])
+
+
+def tool_platform_claim(context: PlatformContext) -> dict[str, str]:
+    """Which platform instance sent the message (`guid`: stable, the host of BASE_URL)."""
+    try:
+        campus_version = version("campus")
+    except PackageNotFoundError:
+        campus_version = "unknown"
+    return {
+        "guid": urlsplit(context.base_url).netloc or context.base_url,
+        "name": "Campus",
+        "product_family_code": "campus",
+        "version": campus_version,
+        "url": context.base_url,
+    }
+
+
+def coupled_line_item(tool: LtiTool, link: LtiResourceLink, context_id: str) -> LtiLineItem | None:
+    """The line item of a resource link when it has exactly one (AGS 2.0: the launch must then
+    name it in `endpoint.lineitem`); None when it has none or several."""
+    items = list(
+        db.session.execute(
+            db.select(LtiLineItem)
+            .where(
+                LtiLineItem.tool_id == tool.id,
+                LtiLineItem.context_id == context_id,
+                LtiLineItem.resource_link_id == link.resource_link_id,
+            )
+            .limit(2)
+        ).scalars()
+    )
+    return items[0] if len(items) == 1 else None
 
 
 def _set_claims(
@@ -159,18 +210,30 @@ def _set_claims(
     context: PlatformContext,
     deep_link: bool,
     message_hint: str,
+    language: str,
 ) -> None:
     from campus.i18n import pick
 
     path = module.path
-    launch.set_user_data(
-        subject(user.id), lis_roles(user), full_name=user.name, email_address=user.email
-    )
+    tool = link.tool
+    # Names and e-mail only as far as the tool's privacy level allows (campus.lti.platform.privacy).
+    launch.set_user_data(subject_for(tool, user), lis_roles(user))
     launch.set_launch_context_claim(path.slug, [COURSE_SECTION], pick(path.title), path.slug)
     presentation = module.settings.get("presentation", Presentation.WINDOW)
-    launch.set_launch_presentation_claim(
-        str(presentation),
-        external_url("paths.module", path_slug=path.slug, module_slug=module.slug),
+    launch.set_extra_claims(
+        {
+            **person_claims(tool, user),
+            Claim.LAUNCH_PRESENTATION.value: {
+                "document_target": str(presentation),
+                "return_url": external_url(
+                    "paths.module", path_slug=path.slug, module_slug=module.slug
+                ),
+                "locale": language,
+            },
+            TOOL_PLATFORM_CLAIM: tool_platform_claim(context),
+            # No person_sourcedid: the campus knows no student-information-system id.
+            LIS_CLAIM: {"course_section_sourcedid": path.slug},
+        }
     )
     if deep_link:
         launch.set_dl(
@@ -179,18 +242,26 @@ def _set_claims(
             accept_types={"ltiResourceLink"},
             extra_data=message_hint,
         )
+        # Advertise only what is honoured: a module opens one link, in its own target.
+        launch.set_dl_settings(
+            accept_multiple=False, accept_presentation_document_targets=[str(presentation)]
+        )
         return
     launch.set_resource_link_claim(link.resource_link_id, title=link.title or pick(module.title))
     if link.url:
         launch.set_launch_url(link.url)
     if link.custom:
         launch.set_custom_parameters_claim(dict(link.custom))
+    ags: dict[str, Any] = {
+        "scope": [scope.value for scope in AGS_SCOPES],
+        "lineitems": context.lineitems_url(path.slug),
+    }
+    item = coupled_line_item(tool, link, path.slug)
+    if item is not None:
+        ags["lineitem"] = context.lineitem_url(path.slug, item.id)
     launch.set_extra_claims(
         {
-            Claim.AGS_ENDPOINT.value: {
-                "scope": [scope.value for scope in AGS_SCOPES],
-                "lineitems": context.lineitems_url(path.slug),
-            },
+            Claim.AGS_ENDPOINT.value: ags,
             Claim.NRPS.value: {
                 "context_memberships_url": context.memberships_url(path.slug),
                 "service_versions": ["2.0"],

@@ -3,6 +3,7 @@ whose scopes must cover the endpoint; bodies are type-checked before anything is
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Response
@@ -36,6 +37,16 @@ def _body() -> dict[str, Any]:
     return payload.json_object(request.get_data(), request.mimetype)
 
 
+def _strict_json(document: Any, media_type: str, status: int = 200) -> Response:
+    """Like `json_response`, but strict JSON only: `allow_nan=False` (the documents were built
+    with `payload.finite`, so a NaN or Infinity here is a bug, not the tool's input)."""
+    return Response(
+        json.dumps(document, ensure_ascii=False, allow_nan=False),
+        status=status,
+        mimetype=media_type,
+    )
+
+
 @bp.route("/ags/<context_id>/lineitems", methods=["GET", "POST"])
 @csrf.exempt
 def lineitems(context_id: str):  # type: ignore[no-untyped-def]
@@ -45,7 +56,7 @@ def lineitems(context_id: str):  # type: ignore[no-untyped-def]
             tool = _tool({Scope.LINEITEM})
             item = ags.create_line_item(tool, context_id, _body())
             db.session.commit()
-            return json_response(ags.line_item_document(item, context), 201, MediaType.LINEITEM)
+            return _strict_json(ags.line_item_document(item, context), MediaType.LINEITEM, 201)
         tool = _tool({Scope.LINEITEM, Scope.LINEITEM_READONLY})
         filters = {
             "resource_link_id": request.args.get("resource_link_id", ""),
@@ -53,9 +64,8 @@ def lineitems(context_id: str):  # type: ignore[no-untyped-def]
             "tag": request.args.get("tag", ""),
         }
         items = ags.list_line_items(tool, context_id, filters)
-        return json_response(
-            [ags.line_item_document(i, context) for i in items],
-            media_type=MediaType.LINEITEM_CONTAINER,
+        return _strict_json(
+            [ags.line_item_document(i, context) for i in items], MediaType.LINEITEM_CONTAINER
         )
     except LtiError as error:
         return error_response(error)
@@ -68,9 +78,9 @@ def lineitem(context_id: str, item_id: int):  # type: ignore[no-untyped-def]
     try:
         if request.method == "GET":
             tool = _tool({Scope.LINEITEM, Scope.LINEITEM_READONLY})
-            return json_response(
+            return _strict_json(
                 ags.line_item_document(ags.get_line_item(tool, context_id, item_id), context),
-                media_type=MediaType.LINEITEM,
+                MediaType.LINEITEM,
             )
         tool = _tool({Scope.LINEITEM})
         item = ags.get_line_item(tool, context_id, item_id)
@@ -80,7 +90,7 @@ def lineitem(context_id: str, item_id: int):  # type: ignore[no-untyped-def]
             return Response(status=204)
         ags.update_line_item(item, _body())
         db.session.commit()
-        return json_response(ags.line_item_document(item, context), media_type=MediaType.LINEITEM)
+        return _strict_json(ags.line_item_document(item, context), MediaType.LINEITEM)
     except LtiError as error:
         return error_response(error)
 
@@ -91,7 +101,7 @@ def scores(context_id: str, item_id: int):  # type: ignore[no-untyped-def]
     try:
         tool = _tool({Scope.SCORE})
         item = ags.get_line_item(tool, context_id, item_id)
-        ags.post_score(item, _body(), utcnow())
+        ags.post_score(tool, item, _body(), utcnow())
     except LtiError as error:
         return error_response(error)
     db.session.commit()
@@ -104,19 +114,21 @@ def line_item_results(context_id: str, item_id: int):  # type: ignore[no-untyped
     try:
         tool = _tool({Scope.RESULT})
         item = ags.get_line_item(tool, context_id, item_id)
+        user_sub = request.args.get("user_id")  # AGS 2.0 §3.5: one person's result only
+        documents = ags.results(tool, item, platform_context(), user_sub)
     except LtiError as error:
         return error_response(error)
-    return json_response(
-        ags.results(item, platform_context()), media_type=MediaType.RESULT_CONTAINER
-    )
+    db.session.commit()  # a pairwise `sub` made for an earlier score's owner is kept
+    return _strict_json(documents, MediaType.RESULT_CONTAINER)
 
 
 @bp.get("/nrps/<context_id>/memberships")
 @csrf.exempt
 def memberships(context_id: str):  # type: ignore[no-untyped-def]
     try:
-        _tool({Scope.NRPS})
+        tool = _tool({Scope.NRPS})
         document, next_url = nrps.members_page(
+            tool,
             context_id,
             page_number(request.args.get("page")),
             request.args.get("limit", 50, type=int),
@@ -124,5 +136,6 @@ def memberships(context_id: str):  # type: ignore[no-untyped-def]
         )
     except LtiError as error:
         return error_response(error)
+    db.session.commit()  # pairwise subjects made for this list
     headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
     return json_response(document, media_type=MediaType.MEMBERSHIP_CONTAINER, headers=headers)

@@ -27,6 +27,9 @@ from campus.lti.platform.tools import tool_by_client_id
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 TOKEN_SECONDS = 3600
 ASSERTION_MAX_LIFETIME = timedelta(days=1)
+# Every answer of the token endpoint, tokens and errors alike (RFC 6749 §5.1).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+INVALID_CLIENT = "invalid_client"
 
 
 def issue_token(
@@ -35,41 +38,27 @@ def issue_token(
     """client_credentials grant with a JWT bearer assertion (1EdTech Security Framework).
 
     `form` holds every value of every parameter: a repeated one is refused (RFC 6749 §3.2).
-    Errors carry the RFC 6749 §5.2 codes where they are specific; the view answers the others
-    as `invalid_request` (400) or `invalid_client` (401: a bad assertion, RFC 7523 §3.2).
+    Every refusal carries its RFC 6749 §5.2 code: `invalid_request` (400) for a malformed
+    request, `unsupported_grant_type` (400), `invalid_client` (401) when the client is not
+    authenticated (no, a bad or a replayed assertion, an unknown or disabled client: RFC 7521
+    §4.2.1), `invalid_scope` (400) when no scope we offer is asked for (RFC 6749 §3.3: we
+    grant the known ones of a request and say which in `scope`). The client authenticates in
+    the body, not with an Authorization header: no WWW-Authenticate challenge applies.
     """
     if media_type != "application/x-www-form-urlencoded":
-        raise LtiError("the body must be application/x-www-form-urlencoded")
+        raise LtiError("the body must be application/x-www-form-urlencoded", code="invalid_request")
     fields = {
-        name: payload.form_field(form, name)
+        name: _field(form, name)
         for name in ("grant_type", "client_assertion_type", "client_assertion", "scope")
     }
-    if not fields["grant_type"] or not fields["client_assertion"] or not fields["scope"]:
-        raise LtiError("grant_type, client_assertion and scope are required")
+    if not fields["grant_type"]:
+        raise LtiError("grant_type is required", code="invalid_request")
     if fields["grant_type"] != "client_credentials":
         raise LtiError("unsupported grant_type", code="unsupported_grant_type")
-    if fields["client_assertion_type"] != ASSERTION_TYPE:
-        raise LtiError("unsupported client_assertion_type")
-    assertion = fields["client_assertion"]
-    try:
-        unverified = jwt.decode(assertion, options={"verify_signature": False})
-    except jwt.PyJWTError as error:
-        raise LtiError("malformed client_assertion", 401) from error
-    tool = tool_by_client_id(str(unverified.get("sub", "")))
-    if tool is None or not tool.is_enabled:
-        raise LtiError("unknown client", 401)
-    claims = decode_tool_jwt(tool, assertion, audience=context.token_url, policy=context.outbound)
-    if claims.get("iss") != tool.client_id or claims.get("sub") != tool.client_id:
-        raise LtiError("iss and sub must be the client_id", 401)
-    jti = claims.get("jti")
-    if not isinstance(jti, str) or not jti or len(jti) > 255:
-        raise LtiError("jti is required (a string)", 401)
-    expires = datetime.fromtimestamp(int(claims["exp"]), UTC) if _sane(claims["exp"], now) else None
-    if expires is None:
-        raise LtiError("the assertion's exp is too far in the future", 401)
-    consume_once(f"jti:{tool.client_id}:{jti}", expires + timedelta(minutes=5), now)
-    requested = set(fields["scope"].split())
-    granted = sorted(requested & SUPPORTED_SCOPES)
+    tool = _authenticated_client(
+        fields["client_assertion_type"], fields["client_assertion"], context, now
+    )
+    granted = sorted(set(fields["scope"].split()) & SUPPORTED_SCOPES)
     if not granted:
         raise LtiError("no supported scope requested", code="invalid_scope")
     key = active_key(context, now)
@@ -93,6 +82,51 @@ def issue_token(
         "expires_in": TOKEN_SECONDS,
         "scope": " ".join(granted),
     }
+
+
+def _field(form: dict[str, list[str]], name: str) -> str:
+    try:
+        return payload.form_field(form, name)
+    except LtiError as error:
+        raise LtiError(str(error), code="invalid_request") from error
+
+
+def _authenticated_client(
+    assertion_type: str, assertion: str, context: PlatformContext, now: datetime
+) -> LtiTool:
+    """The tool whose signed assertion (RFC 7523 §3) this is; its `jti` is used up."""
+    if not assertion:
+        raise LtiError("client authentication is required (client_assertion)", 401, INVALID_CLIENT)
+    if assertion_type != ASSERTION_TYPE:
+        raise LtiError("unsupported client_assertion_type", 401, INVALID_CLIENT)
+    try:
+        unverified = jwt.decode(assertion, options={"verify_signature": False})
+    except jwt.PyJWTError as error:
+        raise LtiError("malformed client_assertion", 401, INVALID_CLIENT) from error
+    tool = tool_by_client_id(str(unverified.get("sub", "")))
+    if tool is None or not tool.is_enabled:
+        raise LtiError("unknown client", 401, INVALID_CLIENT)
+    try:
+        claims = decode_tool_jwt(
+            tool, assertion, audience=context.token_url, policy=context.outbound
+        )
+    except LtiError as error:
+        if error.status >= 500:  # the tool's key set could not be read: not the client's fault
+            raise
+        raise LtiError(str(error), 401, INVALID_CLIENT) from error
+    if claims.get("iss") != tool.client_id or claims.get("sub") != tool.client_id:
+        raise LtiError("iss and sub must be the client_id", 401, INVALID_CLIENT)
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not jti or len(jti) > 255:
+        raise LtiError("jti is required (a string)", 401, INVALID_CLIENT)
+    expires = datetime.fromtimestamp(int(claims["exp"]), UTC) if _sane(claims["exp"], now) else None
+    if expires is None:
+        raise LtiError("the assertion's exp is too far in the future", 401, INVALID_CLIENT)
+    try:
+        consume_once(f"jti:{tool.client_id}:{jti}", expires + timedelta(minutes=5), now)
+    except LtiError as error:
+        raise LtiError(str(error), 401, INVALID_CLIENT) from error
+    return tool
 
 
 def _sane(exp: Any, now: datetime) -> bool:

@@ -18,6 +18,7 @@ from campus.extensions import db
 from campus.lti.errors import LtiError
 from campus.lti.models import LtiResourceLink
 from campus.lti.models import LtiTool
+from campus.lti.platform.privacy import ToolPrivacy
 from campus.outbound import OutboundPolicy
 from campus.paths.models import Module
 
@@ -57,6 +58,17 @@ class ToolFields:
     redirect_uris: str | None
     jwks_url: str | None
     jwks: str | None
+    privacy: str = ToolPrivacy.NAME_EMAIL.value
+    pairwise_sub: bool = False
+
+
+def _privacy_level(privacy: str) -> ToolPrivacy:
+    from flask_babel import gettext as _
+
+    try:
+        return ToolPrivacy(privacy)
+    except ValueError as error:
+        raise LtiError(_("Choose what the tool learns about people.")) from error
 
 
 def register_tool(fields: ToolFields) -> LtiTool:
@@ -71,6 +83,7 @@ def register_tool(fields: ToolFields) -> LtiTool:
         raise LtiError(_("The JWKS must be JSON with a list of keys.")) from error
     if not key_set and not fields.jwks_url:
         raise LtiError(_("Give the tool's JWKS URL or its keys."))
+    privacy = _privacy_level(fields.privacy)
     if get_tool(fields.slug) or tool_by_client_id(fields.client_id):
         raise LtiError(_("A tool with this short name or client ID exists already."))
     tool = LtiTool(
@@ -84,10 +97,21 @@ def register_tool(fields: ToolFields) -> LtiTool:
         redirect_uris=[u.strip() for u in (fields.redirect_uris or "").splitlines() if u.strip()],
         jwks_url=fields.jwks_url or None,
         jwks=key_set,
+        privacy=privacy.value,
+        pairwise_sub=fields.pairwise_sub,
     )
     db.session.add(tool)
     db.session.flush()
     return tool
+
+
+def set_privacy(tool: LtiTool, privacy: str, pairwise_sub: bool) -> None:
+    """What the tool learns about people from now on (launches and member lists); LtiError for
+    an unknown level (nothing changed). Pairwise ids already given out are kept for a later
+    switch back."""
+    tool.privacy = _privacy_level(privacy).value
+    tool.pairwise_sub = pairwise_sub
+    db.session.flush()
 
 
 def tool_key_set(tool: LtiTool, policy: OutboundPolicy, refresh: bool = False) -> dict[str, Any]:

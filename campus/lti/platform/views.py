@@ -58,7 +58,9 @@ def json_response(
     )
 
 
-def error_response(error: LtiError, denied: str = "access_denied") -> Response:
+def error_response(
+    error: LtiError, denied: str = "access_denied", headers: dict[str, str] | None = None
+) -> Response:
     """A JSON error body; `denied` names 401/403 (the token endpoint says invalid_client)."""
     db.session.rollback()
     if error.code:
@@ -69,7 +71,9 @@ def error_response(error: LtiError, denied: str = "access_denied") -> Response:
         code = "temporarily_unavailable"
     else:
         code = "invalid_request"
-    return json_response({"error": code, "error_description": str(error)}, status=error.status)
+    return json_response(
+        {"error": code, "error_description": str(error)}, status=error.status, headers=headers
+    )
 
 
 @bp.get("/jwks")
@@ -144,6 +148,6 @@ def token():  # type: ignore[no-untyped-def]
             request.mimetype, request.form.to_dict(flat=False), platform_context(), utcnow()
         )
     except LtiError as error:
-        return error_response(error, denied="invalid_client")
+        return error_response(error, denied="invalid_client", headers=tokens.NO_STORE)
     db.session.commit()
-    return json_response(document, headers={"Cache-Control": "no-store"})
+    return json_response(document, headers=tokens.NO_STORE)

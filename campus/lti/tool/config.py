@@ -50,6 +50,10 @@ class DatabaseToolConf(ToolConfAbstract):
             query = query.where(LtiPlatform.client_id == client_id)
         return list(db.session.execute(query.order_by(LtiPlatform.id)).scalars())
 
+    def knows(self, iss: str, client_id: str | None = None) -> bool:
+        """Whether an enabled registration exists for `iss` (and `client_id`, when given)."""
+        return bool(self._platforms(iss, client_id))
+
     def _registration(self, platform: LtiPlatform | None) -> Registration | None:
         if platform is None:
             return None

@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pylti1p3.deep_link_resource import DeepLinkResource
+from pylti1p3.lineitem import LineItem
 from pylti1p3.message_launch import MessageLaunch
 
 from campus.lti.constants import Claim
 from campus.lti.constants import TargetKind
 from campus.lti.constants import target_key
+from campus.lti.tool.passback import SCORE_MAXIMUM
 from campus.paths import services as path_services
 from campus.routing import external_url
 
@@ -50,6 +52,17 @@ def find_item(target: str, language: str) -> PickerItem | None:
     return next((i for i in picker_items("", language) if i.target == target), None)
 
 
+def line_item(item: PickerItem) -> LineItem:
+    """The gradebook column an item offers the LMS: every module and path sends a completion
+    result (`passback`), so every item is gradable."""
+    return (
+        LineItem()
+        .set_score_maximum(SCORE_MAXIMUM)
+        .set_label(item.title)
+        .set_resource_id(item.target)
+    )
+
+
 def response(message: MessageLaunch, item: PickerItem) -> tuple[str, str]:
     """Where the LMS wants the answer, and the signed answer (a JWT) naming `item`."""
     resource = (
@@ -57,7 +70,13 @@ def response(message: MessageLaunch, item: PickerItem) -> tuple[str, str]:
         .set_url(external_url("lti_tool.launch"))
         .set_title(item.title)
         .set_custom_params({"campus_target": item.target})
+        .set_lineitem(line_item(item))
     )
-    jwt_value = message.get_deep_link().get_response_jwt([resource])
+    deep_link = message.get_deep_link()
+    claims = deep_link.get_message_jwt([resource])
+    if claims.get(Claim.DL_DATA) is None:
+        # The data claim echoes the request's `data`; without one it is left out, not null.
+        claims.pop(Claim.DL_DATA, None)
+    jwt_value = deep_link.encode_jwt(claims)
     return_url = message.get_launch_data()[Claim.DL_SETTINGS]["deep_link_return_url"]
     return return_url, jwt_value

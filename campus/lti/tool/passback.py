@@ -24,8 +24,10 @@ from pylti1p3.service_connector import ServiceConnector
 from campus.auth.models import User
 from campus.clock import utcnow
 from campus.extensions import db
+from campus.i18n import pick
 from campus.lti.constants import ActivityProgress
 from campus.lti.constants import GradingProgress
+from campus.lti.constants import parse_target
 from campus.lti.constants import target_key
 from campus.lti.errors import LtiError
 from campus.lti.keys import PlatformContext
@@ -37,12 +39,14 @@ from campus.outbound import OutboundError
 from campus.outbound import OutboundPolicy
 from campus.outbox.services import enqueue
 from campus.outbox.services import handler
+from campus.paths import services as path_services
 from campus.paths.models import LearningPath
 from campus.paths.models import Module
 from campus.signals import module_completed
 from campus.signals import path_completed
 
 GRADE = "lti.grade"  # the outbox kind of one score for one LMS line item
+SCORE_MAXIMUM = 100  # the maximum of the LMS columns the campus offers or creates (percent)
 
 
 # --- queued with the completion --------------------------------------------------------------
@@ -84,6 +88,17 @@ def _path_completed(sender: LearningPath, user: User, **_extra: Any) -> None:
 def connect_signals() -> None:
     module_completed.connect(_module_completed)
     path_completed.connect(_path_completed)
+
+
+def target_title(key: str, language: str) -> str:
+    """What the LMS shows as the column of `key`: the module's (or path's) title in `language`,
+    the key itself if the content has gone."""
+    target = parse_target(key)
+    path = path_services.get_path(target.path_slug) if target is not None else None
+    if target is None or path is None:
+        return key
+    module = path_services.get_module(path, target.module_slug) if target.module_slug else None
+    return pick(module.title if module else path.title, language) or key
 
 
 # --- sent after the commit -------------------------------------------------------------------
@@ -163,8 +178,8 @@ def deliver_grade(payload: dict[str, Any], now: datetime, timeout: float) -> Non
         if not target.ags.get("lineitem"):
             line_item = (
                 LineItem()
-                .set_label(target.target)
-                .set_score_maximum(1)
+                .set_label(target_title(target.target, current_app.config["BABEL_DEFAULT_LOCALE"]))
+                .set_score_maximum(SCORE_MAXIMUM)
                 .set_tag(target.target)
                 .set_resource_id(target.target)
             )

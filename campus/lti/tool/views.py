@@ -21,6 +21,7 @@ from pylti1p3.contrib.flask import FlaskOIDCLogin
 from pylti1p3.contrib.flask import FlaskRequest
 from pylti1p3.contrib.flask import FlaskSessionService
 from pylti1p3.exception import LtiException
+from pylti1p3.exception import OIDCException
 
 from campus.auth.login import sign_in
 from campus.clock import utcnow
@@ -59,18 +60,41 @@ def _refused(message: str, status: int):  # type: ignore[no-untyped-def]
     return render_template("lti/refused.html", message=message), status
 
 
+def _login_problem(flask_request: FlaskRequest, conf: DatabaseToolConf) -> str | None:
+    """Why a login initiation cannot go on (a translated sentence), or None. Checked before
+    pylti1p3 runs: it raises OIDCException (not an LtiException) for these, and it substitutes
+    its own registered client id for an unknown one when the issuer has a single registration."""
+    iss = flask_request.get_param("iss")
+    if not iss:
+        return _("The learning platform did not say which platform it is (no issuer).")
+    if not conf.knows(iss):
+        return _("This learning platform is not registered with the campus.")
+    client_id = flask_request.get_param("client_id")
+    if client_id and not conf.knows(iss, client_id):
+        return _("This client ID is not registered for this learning platform.")
+    if not flask_request.get_param("login_hint"):
+        return _("The learning platform did not say who is signing in (no login hint).")
+    target = flask_request.get_param("target_link_uri")
+    if not target:
+        return _("The launch does not say what to open (no target link).")
+    if urlsplit(target).netloc != urlsplit(current_app.config["BASE_URL"]).netloc:
+        return _("The launch does not point at this campus.")
+    return None
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @csrf.exempt
 def login():  # type: ignore[no-untyped-def]
     """OIDC third-party login initiated by the LMS."""
     flask_request, conf, storage = _launch_objects()
+    problem = _login_problem(flask_request, conf)
+    if problem is not None:
+        return _refused(problem, 400)
     target = flask_request.get_param("target_link_uri")
-    if not target or urlsplit(target).netloc != urlsplit(current_app.config["BASE_URL"]).netloc:
-        return _refused(_("The launch does not point at this campus."), 400)
     try:
         response = FlaskOIDCLogin(flask_request, conf, launch_data_storage=storage).redirect(target)
-    except LtiException as error:
-        return _refused(str(error), 400)
+    except (LtiException, OIDCException):
+        return _refused(_("The sign-in from the learning platform was refused."), 400)
     db.session.commit()
     return response
 
