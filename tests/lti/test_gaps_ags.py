@@ -131,17 +131,21 @@ def campus(tmp_path: Path) -> Iterator[Campus]:
     every other required module, so passing it completes the path (a badge follow-up)."""
     content = tmp_path / "content"
     shutil.copytree(TEST_CONTENT, content)
-    module_dir = content / "paths/basics/tool-quiz"
-    module_dir.mkdir()
-    (module_dir / "module.toml").write_text(
-        'version = 1\nkind = "lti"\ntitle = { fi = "Työkalu", en = "Tool quiz" }\n'
-        'tool = "plain-tool"\npass_mark = 60\n'
-    )
-    (module_dir / "module.fi.md").write_text("Tee tehtävä työkalussa.")
-    (module_dir / "module.en.md").write_text("Do the task in the tool.")
+    # Basics uses both tools (a tool sees only the paths that use it); "pairwise-quiz" is done.
+    for slug, tool in (("tool-quiz", "plain-tool"), ("pairwise-quiz", "pairwise-tool")):
+        module_dir = content / "paths/basics" / slug
+        module_dir.mkdir()
+        (module_dir / "module.toml").write_text(
+            'version = 1\nkind = "lti"\ntitle = { fi = "Työkalu", en = "Tool quiz" }\n'
+            f'tool = "{tool}"\npass_mark = 60\n'
+        )
+        (module_dir / "module.fi.md").write_text("Tee tehtävä työkalussa.")
+        (module_dir / "module.en.md").write_text("Do the task in the tool.")
     manifest = content / "paths/basics/path.toml"
     manifest.write_text(
-        manifest.read_text().replace('"extra-reading"]', '"extra-reading", "tool-quiz"]')
+        manifest.read_text().replace(
+            '"extra-reading"]', '"extra-reading", "tool-quiz", "pairwise-quiz"]'
+        )
     )
     app = create_app(
         {

@@ -2,7 +2,9 @@
 
 The caller (views) has authenticated the tool by its Bearer token. Bodies are type-checked with
 `campus.lti.payload` before anything is read from or written to the database, so that a
-malformed request is a 400 and changes nothing.
+malformed request is a 400 and changes nothing. A tool sees only the contexts (paths) where it
+is used, that is where a module that is not retired opens it (`tool_context_path`, the rule
+member lists follow too); any other path is unknown to it (404) and nothing is recorded there.
 """
 
 from __future__ import annotations
@@ -43,6 +45,14 @@ def context_path(context_id: str) -> LearningPath:
     return path
 
 
+def tool_context_path(tool: LtiTool, context_id: str) -> LearningPath:
+    """The path `context_id` names, if this tool is used in it; any other path is unknown to
+    the tool (404), as for member lists (`nrps.tool_context_path`, the one rule)."""
+    from campus.lti.platform import nrps  # nrps imports this module
+
+    return nrps.tool_context_path(tool, context_id)
+
+
 def _module_for_link(resource_link_id: str | None, tool: LtiTool, context_id: str) -> Module | None:
     """The module behind a resource link of this tool, in this context (path) only."""
     if not resource_link_id:
@@ -74,7 +84,7 @@ def line_item_document(item: LtiLineItem, context: PlatformContext) -> dict[str,
 
 
 def list_line_items(tool: LtiTool, context_id: str, filters: dict[str, str]) -> list[LtiLineItem]:
-    context_path(context_id)
+    tool_context_path(tool, context_id)
     query = db.select(LtiLineItem).where(
         LtiLineItem.tool_id == tool.id, LtiLineItem.context_id == context_id
     )
@@ -85,7 +95,7 @@ def list_line_items(tool: LtiTool, context_id: str, filters: dict[str, str]) -> 
 
 
 def create_line_item(tool: LtiTool, context_id: str, body: dict[str, Any]) -> LtiLineItem:
-    context_path(context_id)
+    tool_context_path(tool, context_id)
     label = payload.text(body, "label", required=True, max_length=500)
     maximum = payload.number(body, "scoreMaximum", required=True, positive=True)
     resource_link_id = payload.text(body, "resourceLinkId", max_length=64)
@@ -124,6 +134,9 @@ def update_line_item(item: LtiLineItem, body: dict[str, Any]) -> None:
 
 
 def get_line_item(tool: LtiTool, context_id: str, item_id: int) -> LtiLineItem:
+    """A line item of this tool in a context where the tool is used: a column made before the
+    tool left the path (or before this rule) answers 404 too, and takes no score."""
+    tool_context_path(tool, context_id)
     item = db.session.get(LtiLineItem, item_id) if 0 < item_id <= MAX_ID else None
     if item is None or item.tool_id != tool.id or item.context_id != context_id:
         raise LtiError("unknown line item", 404)
@@ -169,7 +182,7 @@ def post_score(
     percent = _percent(given, maximum)
     assert sub is not None
     user = user_from_sub(tool, sub)
-    path = context_path(item.context_id)
+    path = tool_context_path(tool, item.context_id)
     enrolled = (
         user is not None
         and db.session.execute(

@@ -27,6 +27,7 @@ from campus.auth import login
 from campus.auth import pages
 from campus.badges.issuers import IssuingContext
 from campus.clock import utcnow
+from campus.config import LANGUAGES
 from campus.extensions import csrf
 from campus.extensions import db
 from campus.lti.errors import LtiError
@@ -79,6 +80,8 @@ def continue_in_window():
         _refuse(error)
     login.sign_in(user)
     session["lti_embed"] = False
+    if request.form.get("locale") in LANGUAGES:  # the LMS's language, as the landing page had it
+        session["locale"] = request.form["locale"]
     db.session.commit()
     return redirect(target)
 

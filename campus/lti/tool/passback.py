@@ -178,7 +178,12 @@ def deliver_grade(payload: dict[str, Any], now: datetime, timeout: float) -> Non
         if not target.ags.get("lineitem"):
             line_item = (
                 LineItem()
-                .set_label(target_title(target.target, current_app.config["BABEL_DEFAULT_LOCALE"]))
+                .set_label(
+                    target_title(
+                        target.target,
+                        target.ags.get("locale") or current_app.config["BABEL_DEFAULT_LOCALE"],
+                    )
+                )
                 .set_score_maximum(SCORE_MAXIMUM)
                 .set_tag(target.target)
                 .set_resource_id(target.target)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from werkzeug.security import generate_password_hash
 
 from campus.auth.models import User
+from campus.config import LANGUAGES
 from campus.extensions import db
 from campus.lti.constants import Claim
 from campus.lti.constants import TargetKind
@@ -137,6 +139,21 @@ def resolve_target(launch: dict[str, Any]) -> tuple[LearningPath, Module | None]
     return path, module
 
 
+def launch_language(launch: Mapping[str, Any]) -> str | None:
+    """The campus language of the launch's `launch_presentation.locale`, or None.
+
+    LMSs write the locale as a BCP 47 tag ("fi-FI", "en-GB", "en") or a POSIX one ("sv_FI"):
+    its language part counts. A missing locale, or one in a language the campus does not speak
+    ("de-DE"), gives None: the campus then chooses as it would without a launch.
+    """
+    presentation = launch.get(Claim.LAUNCH_PRESENTATION)
+    locale = presentation.get("locale") if isinstance(presentation, Mapping) else None
+    if not isinstance(locale, str):
+        return None
+    language = locale.strip().replace("_", "-").split("-", 1)[0].lower()
+    return language if language in LANGUAGES else None
+
+
 def grade_target_key(path: LearningPath, module: Module | None) -> str:
     return target_key(path.slug, module.slug if module else None)
 
@@ -144,9 +161,13 @@ def grade_target_key(path: LearningPath, module: Module | None) -> str:
 def remember_grade_target(
     platform: LtiPlatform, user: User, key: str, launch: dict[str, Any], now: datetime
 ) -> None:
-    """Where this learner's result for `key` goes: the launch's AGS endpoint (latest wins)."""
+    """Where this learner's result for `key` goes: the launch's AGS endpoint (latest wins).
+
+    The launch's campus language, if it has one, is kept in the same JSON as "locale" (no AGS
+    claim member has that name), so that passback can label a line item in the LMS's language.
+    """
     ags = launch.get(Claim.AGS_ENDPOINT)
-    if not ags:
+    if not ags or not isinstance(ags, Mapping):
         return
     target = db.session.execute(
         db.select(LtiGradeTarget).where(
@@ -159,6 +180,7 @@ def remember_grade_target(
         target = LtiGradeTarget(platform_id=platform.id, user_id=user.id, target=key)
         db.session.add(target)
     target.sub = str(launch["sub"])
-    target.ags = ags
+    language = launch_language(launch)
+    target.ags = {**ags, "locale": language} if language else dict(ags)
     target.updated_at = now
     db.session.flush()

@@ -15,6 +15,7 @@ from flask import request
 from flask import session
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from pylti1p3.contrib.flask import FlaskCookieService
 from pylti1p3.contrib.flask import FlaskMessageLaunch
 from pylti1p3.contrib.flask import FlaskOIDCLogin
@@ -154,6 +155,12 @@ def launch():  # type: ignore[no-untyped-def]
     )
     sign_in(user)
     session["lti_embed"] = True
+    language = provisioning.launch_language(data)
+    if language is not None:
+        # The LMS's language for this session only (campus.i18n.select_locale): a language the
+        # person chose on the campus (User.locale) still wins, and nothing is saved on the account.
+        session["locale"] = language
+        refresh()
     target_url = (
         url_for("paths.module", path_slug=path.slug, module_slug=module.slug)
         if module
