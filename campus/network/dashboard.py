@@ -37,8 +37,6 @@ from campus.network.dashboard_queries import Badges
 from campus.network.dashboard_queries import Goals
 from campus.network.dashboard_queries import ScopeKey
 from campus.network.models import GoalStatus
-from campus.network.years import EARLIEST_YEAR
-from campus.network.years import LATEST_YEAR
 from campus.paths.models import Theme
 
 __all__ = [
@@ -51,13 +49,6 @@ __all__ = [
     "organisation_dashboard",
     "region_dashboard",
 ]
-
-FIRST_YEAR = EARLIEST_YEAR
-LAST_YEAR = LATEST_YEAR
-
-
-def valid_year(year: int) -> bool:
-    return FIRST_YEAR <= year <= LAST_YEAR
 
 
 def as_of(year: int, now: datetime) -> datetime:

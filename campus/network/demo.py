@@ -28,6 +28,7 @@ from campus.auth.services import DEMO_ORGANISATION_SLUG
 from campus.auth.services import hash_password
 from campus.extensions import db
 from campus.network import kickoff
+from campus.network import roadmaps
 from campus.network import toolkits
 from campus.network.access import organisation_scope
 from campus.network.access import region_scope
@@ -279,11 +280,11 @@ def _progress_region(region: Region, user: User, now: datetime) -> None:
     ).scalar_one()
     for index, goal in enumerate(roadmap.goals):
         if index % 3 == 0:
-            _set_status(
+            roadmaps.set_status(
                 goal, GoalStatus.IN_PROGRESS, "Työ käynnistyi seudun koulutuspäivässä.", user, now
             )
         if index == 1:
-            _set_status(
+            roadmaps.set_status(
                 goal, GoalStatus.ACHIEVED, "Tavoitetila todettiin kevätkatsauksessa.", user, now
             )
     actions = db.session.execute(
@@ -297,13 +298,6 @@ def _progress_region(region: Region, user: User, now: datetime) -> None:
             db.session.add(
                 ClockActionDone(action_id=action.id, year=now.year, done_by_id=user.id, done_at=now)
             )
-
-
-def _set_status(goal: Goal, status: GoalStatus, note: str, user: User, now: datetime) -> None:
-    goal.status = status
-    goal.history.append(
-        GoalStatusChange(status=status, note=note, changed_at=now, changed_by_id=user.id)
-    )
 
 
 def _college_roadmap(
@@ -350,7 +344,7 @@ def _college_roadmap(
             GoalStatusChange(status=GoalStatus.PLANNED, changed_at=now, changed_by_id=user.id)
         )
         if status != GoalStatus.PLANNED:
-            _set_status(goal, status, "Digiryhmän katsaus.", user, now)
+            roadmaps.set_status(goal, status, "Digiryhmän katsaus.", user, now)
     db.session.flush()
     for title, start_month, start_day, end_month, end_day, _kind in COLLEGE_ACTIONS:
         action = ClockAction(

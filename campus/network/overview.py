@@ -14,6 +14,7 @@ from campus.network.access import Scope
 from campus.network.models import Group
 from campus.network.models import GroupMembership
 from campus.network.models import Roadmap
+from campus.network.roadmaps import roadmaps_of
 
 
 @dataclass
@@ -33,15 +34,10 @@ class Overview:
 
 
 def _card(user: User, scope: Scope) -> ScopeCard:
-    roadmaps = db.session.execute(
-        db.select(Roadmap)
-        .filter_by(**scope.columns())
-        .order_by(Roadmap.first_year.desc(), Roadmap.id)
-    ).scalars()
     groups = db.session.execute(
         db.select(db.func.count(Group.id)).filter_by(**scope.columns())
     ).scalar_one()
-    return ScopeCard(scope, access.can_edit_scope(user, scope), list(roadmaps), groups)
+    return ScopeCard(scope, access.can_edit_scope(user, scope), roadmaps_of(scope), groups)
 
 
 def overview(user: User) -> Overview:

@@ -26,6 +26,8 @@ from campus.i18n import pick
 from campus.network import access
 from campus.network import dashboard
 from campus.network.models import GoalStatus
+from campus.network.years import EARLIEST_YEAR
+from campus.network.years import LATEST_YEAR
 from campus.network.years import parse_year
 
 bp = Blueprint("network_dashboard", __name__, url_prefix="/network")
@@ -51,8 +53,8 @@ def _year() -> int:
             400,
             description=_(
                 "The year must be a number from %(first)d to %(last)d.",
-                first=dashboard.FIRST_YEAR,
-                last=dashboard.LAST_YEAR,
+                first=EARLIEST_YEAR,
+                last=LATEST_YEAR,
             ),
         )
     return year
