@@ -132,6 +132,9 @@ class LtiPlatform(db.Model):
     jwks_url: Mapped[str | None] = mapped_column(String(2000))
     jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     deployment_ids: Mapped[list[str]] = mapped_column(JSON)
+    # Origins (https://lms.example) whose pages may show the campus in a frame, besides the
+    # issuer's own: Canvas courses live on the school's domain, not on its issuer.
+    frame_origins: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     is_enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
