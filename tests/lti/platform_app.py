@@ -89,7 +89,10 @@ def create_platform_app(issuer: str, campus: str, private_pem: str, public_pem: 
                 for k, v in launch_data.items()
                 if k != "launch_url"
             )
-            return f'<form method="post" action="{launch_data["launch_url"]}">{fields}</form>'
+            return (
+                f'<form method="post" action="{launch_data["launch_url"]}">{fields}</form>'
+                "<script>document.forms[0].submit()</script>"
+            )
 
     @app.get("/jwks")
     def jwks() -> Any:
@@ -103,11 +106,37 @@ def create_platform_app(issuer: str, campus: str, private_pem: str, public_pem: 
                 "kind": request.args.get("kind", "launch"),
                 "target": request.args.get("target", ""),
                 "user": request.args.get("user", "lms-user-1"),
+                "storage": request.args.get("storage", ""),
             }
         )
         login = Login(_Request(dict(request.args), {}), Conf())
         login.set_lti_message_hint(hint=hint)
-        return login.initiate_login(request.args.get("user", "lms-user-1"))
+        response = login.initiate_login(request.args.get("user", "lms-user-1"))
+        if request.args.get("storage"):
+            # Like Canvas: the LMS offers its storage frame to the tool (LTI platform storage).
+            response.location += "&" + urlencode({"lti_storage_target": request.args["storage"]})
+        return response
+
+    @app.get("/course")
+    def course() -> Any:
+        """An LMS course page: the campus in a frame, and the LMS's platform-storage responder
+        (1EdTech LTI postMessage Storage) in the page itself (lti_storage_target "_parent")."""
+        start_url = f"/start?{urlencode({**request.args, 'storage': '_parent'})}"
+        responder = (
+            ""
+            if request.args.get("responder") == "none"
+            else "<script src='/platform-storage.js'></script>"
+        )
+        return (
+            f"<!doctype html><html lang='en'><head><title>Course</title>{responder}"
+            "</head><body><main><h1>Course</h1>"
+            f"<iframe name='campus' title='Campus' src='{html.escape(start_url)}'"
+            " width='900' height='600'></iframe></main></body></html>"
+        )
+
+    @app.get("/platform-storage.js")
+    def platform_storage_js() -> Any:
+        return Response(PLATFORM_STORAGE_JS, mimetype="text/javascript")
 
     @app.route("/authorize", methods=["GET", "POST"])
     def authorize() -> Any:
@@ -140,7 +169,12 @@ def create_platform_app(issuer: str, campus: str, private_pem: str, public_pem: 
                 f"{request.host_url}lineitems/1",
                 allow_creating_lineitems=True,
             )
-        return launch.lti_launch()
+        page = launch.lti_launch()
+        if hint.get("storage") and not app.settings.get("omit_storage_in_launch"):
+            # Canvas repeats lti_storage_target in the authentication response.
+            field = f'<input type="hidden" name="lti_storage_target" value="{hint["storage"]}">'
+            page = page.replace("</form>", field + "</form>")
+        return page
 
     @app.post("/token")
     def token() -> Any:
@@ -224,6 +258,36 @@ def create_platform_app(issuer: str, campus: str, private_pem: str, public_pem: 
         )
 
     return app
+
+
+# The platform side of LTI postMessage Storage, as a test LMS page runs it: values are kept per
+# sending origin, answers go only to that origin, unknown subjects get an error answer.
+PLATFORM_STORAGE_JS = """
+(function () {
+  var store = {};
+  window.lmsStorage = store;
+  window.addEventListener("message", function (event) {
+    var message = event.data;
+    if (!message || typeof message !== "object" || !message.subject) { return; }
+    var answer = { subject: message.subject + ".response", message_id: message.message_id };
+    var slot = event.origin + " " + message.key;
+    if (message.subject === "lti.capabilities") {
+      answer.supported_messages = [{ subject: "lti.put_data" }, { subject: "lti.get_data" }];
+    } else if (message.subject === "lti.put_data") {
+      store[slot] = message.value;
+      answer.key = message.key;
+      answer.value = message.value;
+    } else if (message.subject === "lti.get_data") {
+      answer.key = message.key;
+      if (slot in store) { answer.value = store[slot]; }
+      else { answer.error = { code: "bad_request", message: "no such key" }; }
+    } else {
+      answer.error = { code: "unsupported_subject", message: "unsupported" };
+    }
+    event.source.postMessage(answer, event.origin);
+  });
+})();
+"""
 
 
 def query(**params: str) -> str:

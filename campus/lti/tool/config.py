@@ -123,8 +123,17 @@ class DatabaseCache:
 
 
 class DatabaseLaunchStorage(CacheDataStorage):
-    """Nonces and launch data live on the server: the cookie session cannot cross the LMS iframe."""
+    """Nonces and launch data live on the server: the cookie session cannot cross the LMS iframe.
 
-    def __init__(self) -> None:
+    `cookieless`: a launch through the LMS's platform storage (`campus.lti.tool.storage`); keys
+    then carry no per-browser session id, which pylti1p3 would keep in a cookie on HTTPS."""
+
+    def __init__(self, cookieless: bool = False) -> None:
         super().__init__()
         self._cache = DatabaseCache()
+        self._cookieless = cookieless
+
+    def get_session_cookie_name(self) -> str | None:
+        if self._cookieless:
+            return None
+        return super().get_session_cookie_name()

@@ -5,11 +5,13 @@ address in `identity_views` (nested blueprint "lti_tool.identity")."""
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import parse_qs
 from urllib.parse import urlsplit
 
 from flask import Blueprint
 from flask import abort
 from flask import current_app
+from flask import make_response
 from flask import render_template
 from flask import request
 from flask import session
@@ -42,6 +44,7 @@ from campus.lti.tool import deep_linking
 from campus.lti.tool import identity
 from campus.lti.tool import identity_views
 from campus.lti.tool import provisioning
+from campus.lti.tool import storage as platform_storage
 from campus.lti.tool.config import DatabaseLaunchStorage
 from campus.lti.tool.config import DatabaseToolConf
 from campus.outbound import GuardedSession
@@ -51,9 +54,15 @@ bp = Blueprint("lti_tool", __name__, url_prefix="/lti/tool")
 bp.register_blueprint(identity_views.bp)
 
 
-def _launch_objects() -> tuple[FlaskRequest, DatabaseToolConf, DatabaseLaunchStorage]:
+def _launch_objects(
+    cookieless: bool = False,
+) -> tuple[FlaskRequest, DatabaseToolConf, DatabaseLaunchStorage]:
     context = PlatformContext.from_config(current_app.config)
-    return FlaskRequest(), DatabaseToolConf(context, utcnow()), DatabaseLaunchStorage()
+    return (
+        FlaskRequest(),
+        DatabaseToolConf(context, utcnow()),
+        DatabaseLaunchStorage(cookieless=cookieless),
+    )
 
 
 def _refused(message: str, status: int):  # type: ignore[no-untyped-def]
@@ -92,6 +101,9 @@ def login():  # type: ignore[no-untyped-def]
     if problem is not None:
         return _refused(problem, 400)
     target = flask_request.get_param("target_link_uri")
+    frame = platform_storage.storage_target(flask_request.get_param("lti_storage_target"))
+    if frame is not None:
+        return _login_with_platform_storage(flask_request, conf, target, frame)
     try:
         response = FlaskOIDCLogin(flask_request, conf, launch_data_storage=storage).redirect(target)
     except (LtiException, OIDCException):
@@ -100,8 +112,68 @@ def login():  # type: ignore[no-untyped-def]
     return response
 
 
-def _message_launch(flask_request, conf, storage) -> FlaskMessageLaunch:  # type: ignore[no-untyped-def]
-    return FlaskMessageLaunch(
+LOGIN_PARAMS = ("iss", "login_hint", "target_link_uri", "lti_message_hint", "client_id")
+
+
+def _login_with_platform_storage(flask_request, conf, target: str, frame: str):  # type: ignore[no-untyped-def]
+    """The login when the LMS offers its storage (`lti_storage_target`): a page of ours puts
+    state and nonce there, then goes on to the LMS. The state cookie is set too, for browsers
+    that still keep it."""
+    cookies = FlaskCookieService(flask_request)
+    login = FlaskOIDCLogin(
+        flask_request,
+        conf,
+        cookie_service=cookies,
+        launch_data_storage=DatabaseLaunchStorage(cookieless=True),
+    )
+    try:
+        redirect_object = login.get_redirect_object(target)
+    except (LtiException, OIDCException):
+        return _refused(_("The sign-in from the learning platform was refused."), 400)
+    auth_url = redirect_object.get_redirect_url()
+    query = parse_qs(urlsplit(auth_url).query)
+    stored = platform_storage.StoredState(
+        state=query["state"][0],
+        target=frame,
+        origin=platform_storage.origin_of(auth_url),
+        nonce=query["nonce"][0],
+    )
+    platform_storage.remember_state(stored, utcnow())
+    db.session.commit()
+    response = make_response(
+        render_template(
+            "lti/storage_login.html",
+            stored=stored,
+            auth_url=auth_url,
+            # Without the LMS's storage the same login can still work in a window of its own.
+            login_fields={
+                name: value
+                for name in LOGIN_PARAMS + ("lti_deployment_id",)
+                if (value := flask_request.get_param(name))
+            },
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    cookies.update_response(response)
+    return response
+
+
+class PlatformStorageLaunch(FlaskMessageLaunch):
+    """A launch whose state sits in the LMS's storage: the server checks that the state is one
+    it issued for that flow (`storage.stored_state`); the browser's copy is compared afterwards
+    (`launch_confirmed`), since no cookie carries it here."""
+
+    def validate_state(self):  # type: ignore[no-untyped-def]
+        if not self._get_request_param("state"):
+            raise LtiException("Missing state param")
+        return self
+
+
+def _message_launch(
+    flask_request, conf, storage, with_platform_storage=False
+) -> FlaskMessageLaunch:  # type: ignore[no-untyped-def]
+    launch_class = PlatformStorageLaunch if with_platform_storage else FlaskMessageLaunch
+    return launch_class(
         flask_request,
         conf,
         launch_data_storage=storage,
@@ -112,13 +184,17 @@ def _message_launch(flask_request, conf, storage) -> FlaskMessageLaunch:  # type
     )
 
 
-def _picker(launch_id: str, search: str = "", status: int = 200):  # type: ignore[no-untyped-def]
+def _picker(launch_id: str, search: str = "", status: int = 200, cookieless: bool = False):  # type: ignore[no-untyped-def]
+    # Without cookies there is no session for a CSRF token: the unguessable launch id (pylti1p3
+    # keeps the launch under it) is then what only this page knows.
+    form = ActionForm(meta={"csrf": False}) if cookieless else ActionForm()
     return render_template(
         "lti/picker.html",
         launch_id=launch_id,
         items=deep_linking.picker_items(search, current_language()),
         search=search,
-        form=ActionForm(),
+        form=form,
+        cookieless=cookieless,
     ), status
 
 
@@ -126,8 +202,10 @@ def _picker(launch_id: str, search: str = "", status: int = 200):  # type: ignor
 @csrf.exempt
 def launch():  # type: ignore[no-untyped-def]
     """Validate the LMS's id_token (pylti1p3), then provision the user and open the content."""
-    flask_request, conf, storage = _launch_objects()
-    message = _message_launch(flask_request, conf, storage)
+    now = utcnow()
+    stored = platform_storage.stored_state(request.form.get("state"), now)
+    flask_request, conf, storage = _launch_objects(cookieless=stored is not None)
+    message = _message_launch(flask_request, conf, storage, stored is not None)
     try:
         data = message.get_launch_data()
     except LtiException as error:
@@ -135,15 +213,68 @@ def launch():  # type: ignore[no-untyped-def]
     platform = provisioning.find_platform(data["iss"], data.get("aud"))
     if platform is None or not platform.is_enabled:
         return _refused(_("This platform is not registered."), 400)
-    now = utcnow()
+    if stored is not None and data.get("nonce") != stored.nonce:
+        return _refused(_("The sign-in from the learning platform was refused."), 400)
     try:
         # pylti1p3 accepts the same id_token again in the same session; a launch is single-use.
         consume_once(f"tool-nonce:{platform.id}:{data.get('nonce')}", now + timedelta(hours=1), now)
     except LtiError as error:
         return _refused(str(error), 400)
+    cookies_work = FlaskCookieService(flask_request).get_cookie(str(request.form.get("state"))) == (
+        request.form.get("state")
+    )
+    if stored is not None and not cookies_work:
+        # No state cookie came back: the page asks the LMS's storage for the state instead.
+        token = platform_storage.open_pending(message.get_launch_id(), stored, now)
+        db.session.commit()
+        response = make_response(
+            render_template("lti/storage_confirm.html", stored=stored, token=token)
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return _open_launch(message, data, platform, now, stored is not None, cookies_work)
+
+
+@bp.post("/launch/confirm")
+@csrf.exempt
+def launch_confirmed():  # type: ignore[no-untyped-def]
+    """The browser returns the state it read from the LMS's storage, with the one-time token of
+    a launch that was already validated; then the launch opens as usual."""
+    now = utcnow()
+    try:
+        launch_id = platform_storage.take_pending(
+            request.form.get("token", ""), request.form.get("state", ""), now
+        )
+    except LtiError as error:
+        db.session.commit()  # the token is spent, right or wrong
+        return render_template("lti/refused.html", message=str(error)), error.status
+    db.session.commit()  # spent before anything else can fail and roll back
+    flask_request, conf, storage = _launch_objects(cookieless=True)
+    try:
+        message = FlaskMessageLaunch.from_cache(
+            launch_id,
+            flask_request,
+            conf,
+            launch_data_storage=storage,
+            session_service=FlaskSessionService(flask_request),
+            cookie_service=FlaskCookieService(flask_request),
+        )
+    except LtiException as error:
+        return _refused(str(error), 400)
+    data = message.get_launch_data()
+    platform = provisioning.find_platform(data["iss"], data.get("aud"))
+    if platform is None or not platform.is_enabled:
+        return _refused(_("This platform is not registered."), 400)
+    return _open_launch(message, data, platform, now, storage_flow=True, cookies_work=False)
+
+
+def _open_launch(message, data, platform, now, storage_flow: bool, cookies_work: bool):  # type: ignore[no-untyped-def]
+    """A validated launch: the deep-linking picker, or the person's account and the content.
+    `storage_flow`: the launch data sits under the launch id alone (no session cookie);
+    `cookies_work`: the state cookie came back, so the frame can keep a session."""
     if message.is_deep_link_launch():
         db.session.commit()
-        return _picker(message.get_launch_id())
+        return _picker(message.get_launch_id(), cookieless=storage_flow)
     try:
         path, module = provisioning.resolve_target(data)
         user = provisioning.user_for_launch(platform, data, now)
@@ -175,6 +306,7 @@ def launch():  # type: ignore[no-untyped-def]
         token=token,
         user=user,
         in_frame=presentation.get("document_target") == Presentation.IFRAME,
+        cookieless=not cookies_work,
         title=pick(module.title) if module else pick(path.title),
     )
 
@@ -183,9 +315,11 @@ def launch():  # type: ignore[no-untyped-def]
 @csrf.exempt
 def deep_link():  # type: ignore[no-untyped-def]
     """The teacher's pick goes back to the LMS as a signed deep-linking response."""
-    if not ActionForm().validate_on_submit():
+    cookieless = request.form.get("cookieless") == "1"
+    form = ActionForm(meta={"csrf": False}) if cookieless else ActionForm()
+    if not form.validate_on_submit():
         abort(400)
-    flask_request, conf, storage = _launch_objects()
+    flask_request, conf, storage = _launch_objects(cookieless=cookieless)
     try:
         message = FlaskMessageLaunch.from_cache(
             request.form.get("launch_id", ""),
@@ -201,7 +335,9 @@ def deep_link():  # type: ignore[no-untyped-def]
         return _refused(_("This is not a deep-linking launch."), 400)
     item = deep_linking.find_item(request.form.get("target", ""), current_language())
     if item is None:
-        return _picker(request.form.get("launch_id", ""), request.form.get("search", ""), 400)
+        return _picker(
+            request.form.get("launch_id", ""), request.form.get("search", ""), 400, cookieless
+        )
     return_url, jwt_value = deep_linking.response(message, item)
     db.session.commit()
     return auto_post(return_url, {"JWT": jwt_value}, _("Returning to your course…"), _("Continue"))
