@@ -13,6 +13,7 @@ from pathlib import Path
 from flask import Flask
 from flask import Response
 from flask import abort
+from flask import current_app
 from flask import request
 from flask_login import current_user
 from sqlalchemy.engine import make_url
@@ -25,7 +26,7 @@ def content_security_policy(
 ) -> str:
     """The one Content-Security-Policy of the campus.
 
-    `frame_ancestors`: the LMSs that may frame our pages (CAMPUS_FRAME_ANCESTORS);
+    `frame_ancestors`: the LMSs that may frame our pages (see `frame_ancestors()`);
     `form_targets`: other sites one page may post a form to (an LTI auto-post page).
     """
     ancestors = " ".join(["'self'", *frame_ancestors])
@@ -47,20 +48,25 @@ def content_security_policy(
     )
 
 
-def policy_for_request(form_targets: Iterable[str] = ()) -> str:
-    """The policy for this app's configured framing, letting this page post to `form_targets`."""
-    from flask import current_app
+def frame_ancestors() -> tuple[str, ...]:
+    """The sites that may frame the campus now: CAMPUS_FRAME_ANCESTORS, then the origins of
+    every enabled LMS registered as a platform (`campus.lti.framing`, cached briefly)."""
+    from campus.lti.framing import registered_frame_origins
 
-    return content_security_policy(current_app.config.get("FRAME_ANCESTORS") or (), form_targets)
+    configured = current_app.config.get("FRAME_ANCESTORS") or ()
+    return tuple(dict.fromkeys([*configured, *registered_frame_origins()]))
+
+
+def policy_for_request(form_targets: Iterable[str] = ()) -> str:
+    """The policy for this app's framing, letting this page post to `form_targets`."""
+    return content_security_policy(frame_ancestors(), form_targets)
 
 
 def init_app(app: Flask) -> None:
-    ancestors = app.config.get("FRAME_ANCESTORS") or []
-    policy = content_security_policy(ancestors)
-
     @app.after_request
     def security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", policy)
+        ancestors = frame_ancestors()  # an auto-post page has set its own policy with them
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(ancestors))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if not ancestors:  # the old header cannot list other sites; CSP frame-ancestors can

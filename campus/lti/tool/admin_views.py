@@ -6,6 +6,8 @@ from __future__ import annotations
 from flask import abort
 from flask import current_app
 from flask import flash
+from flask import jsonify
+from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
@@ -16,10 +18,13 @@ from campus.auth import services as account_services
 from campus.auth.models import Organisation
 from campus.auth.models import Role
 from campus.extensions import db
+from campus.lti import framing
 from campus.lti.forms import ActionForm
+from campus.lti.models import LtiPlatform
 from campus.lti.pages import registered_or_refused
 from campus.lti.tool import provisioning
 from campus.lti.tool import registration
+from campus.lti.tool.canvas_config import canvas_configuration
 from campus.lti.tool.registration import ToolEndpoints
 from campus.lti.tool.views import bp
 from campus.outbound import OutboundPolicy
@@ -53,7 +58,9 @@ def platforms():  # type: ignore[no-untyped-def]
         organisation = _organisation(request.form.get("organisation_id"))
         fields = {k: request.form.get(k, "").strip() for k in PLATFORM_FIELDS}
         platform = provisioning.PlatformFields(
-            **fields, organisation_id=organisation.id if organisation else 0
+            **fields,
+            organisation_id=organisation.id if organisation else 0,
+            frame_origins=tuple(request.form.get("frame_origins", "").splitlines()),
         )
         done = registered_or_refused(
             lambda: provisioning.register_platform(platform),
@@ -70,7 +77,40 @@ def platforms():  # type: ignore[no-untyped-def]
         registered=provisioning.list_platforms(),
         organisations=account_services.list_organisations(),
         tool_config=ToolEndpoints.current(),
+        platform_origins=framing.platform_origins,
+        typed=request.form if status != 200 else {},
     ), status
+
+
+@bp.post("/platforms/<int:platform_id>/toggle")
+@login_required
+def toggle_platform(platform_id: int):  # type: ignore[no-untyped-def]
+    """Stop an LMS launching (and framing) the campus, or let it again."""
+    require_role(Role.ADMIN)
+    platform = db.get_or_404(LtiPlatform, platform_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    provisioning.set_platform_enabled(platform, not platform.is_enabled)
+    db.session.commit()
+    if platform.is_enabled:
+        flash(_("%(name)s may launch the campus again.", name=platform.name), "success")
+    else:
+        flash(_("%(name)s can no longer launch the campus.", name=platform.name), "success")
+    return redirect(url_for(".platforms"))
+
+
+@bp.get("/canvas.json")
+def canvas_config():  # type: ignore[no-untyped-def]
+    """Public: the developer-key configuration a Canvas admin loads with "Enter URL"."""
+    body = canvas_configuration(
+        ToolEndpoints.current(),
+        title=str(current_app.config.get("ISSUER_NAME") or "Campus"),
+        description=_(
+            "Learning paths and modules of the campus. A teacher picks one to add to the "
+            "course; the learner's result goes back to the gradebook."
+        ),
+    )
+    return jsonify(body)
 
 
 def _register_page(form: ActionForm, config_url: str, token: str) -> str:
@@ -118,4 +158,8 @@ def dynamic_register():  # type: ignore[no-untyped-def]
         )
         return _register_page(form, config_url, request.form.get("registration_token", "")), 502
     db.session.commit()
-    return render_template("lti/registered.html", platform=platform)
+    return render_template(
+        "lti/registered.html",
+        platform=platform,
+        frame_origins=framing.platform_origins(platform),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ from werkzeug.security import generate_password_hash
 from campus.auth.models import User
 from campus.config import LANGUAGES
 from campus.extensions import db
+from campus.lti import framing
 from campus.lti.constants import Claim
 from campus.lti.constants import TargetKind
 from campus.lti.constants import parse_target
@@ -28,6 +30,7 @@ from campus.paths.models import LearningPath
 from campus.paths.models import Module
 
 SYNTHETIC_DOMAIN = "lti.invalid"
+MAX_FRAME_ORIGINS = 20
 
 
 def find_platform(iss: str, client_id: str | list[str] | None) -> LtiPlatform | None:
@@ -44,7 +47,7 @@ def list_platforms() -> list[LtiPlatform]:
 
 @dataclass(frozen=True)
 class PlatformFields:
-    """What an admin typed to register an LMS by hand."""
+    """What an admin typed (or passed to `flask lti platforms add`) to register an LMS."""
 
     name: str
     issuer: str
@@ -54,6 +57,20 @@ class PlatformFields:
     jwks_url: str
     deployment_ids: str  # comma-separated
     organisation_id: int
+    # Other LMS addresses whose pages show the campus in a frame (Canvas: the school's own).
+    frame_origins: tuple[str, ...] = ()
+
+
+# Column sizes: a longer value is refused with a message, never a database error.
+FIELD_LIMITS = {
+    "name": 200,
+    "issuer": 500,
+    "client_id": 255,
+    "auth_login_url": 2000,
+    "auth_token_url": 2000,
+    "jwks_url": 2000,
+    "deployment_ids": 2000,
+}
 
 
 def register_platform(fields: PlatformFields) -> LtiPlatform:
@@ -61,9 +78,25 @@ def register_platform(fields: PlatformFields) -> LtiPlatform:
     from flask_babel import gettext as _
 
     urls = (fields.issuer, fields.auth_login_url, fields.auth_token_url, fields.jwks_url)
-    if not all(vars(fields).values()) or not all(
-        u.startswith(("https://", "http://")) for u in urls
+    typed = [getattr(fields, name) for name in FIELD_LIMITS]
+    if (
+        not all(typed)
+        or not fields.organisation_id
+        or not all(u.startswith(("https://", "http://")) for u in urls)
     ):
+        raise LtiError(_("Fill in every field with full web addresses."))
+    if any(len(getattr(fields, name)) > limit for name, limit in FIELD_LIMITS.items()):
+        raise LtiError(_("A field is too long."))
+    if framing.origin_of(fields.issuer) is None:
+        raise LtiError(
+            _(
+                "The issuer must be a web address such as https://lms.example "
+                "(http only for localhost)."
+            )
+        )
+    frame_origins = parse_frame_origins(fields.frame_origins)
+    deployment_ids = [d.strip() for d in fields.deployment_ids.split(",") if d.strip()]
+    if not deployment_ids:
         raise LtiError(_("Fill in every field with full web addresses."))
     if find_platform(fields.issuer, fields.client_id) is not None:
         raise LtiError(_("This platform is registered already."))
@@ -74,12 +107,47 @@ def register_platform(fields: PlatformFields) -> LtiPlatform:
         auth_login_url=fields.auth_login_url,
         auth_token_url=fields.auth_token_url,
         jwks_url=fields.jwks_url,
-        deployment_ids=[d.strip() for d in fields.deployment_ids.split(",") if d.strip()],
+        deployment_ids=deployment_ids,
+        frame_origins=frame_origins,
         organisation_id=fields.organisation_id,
     )
     db.session.add(platform)
     db.session.flush()
+    framing.forget()
     return platform
+
+
+def parse_frame_origins(values: Iterable[str]) -> list[str]:
+    """Origins as they will be stored (blank entries skipped, repeats once), or LtiError naming
+    the first one that is not exactly `https://host[:port]` (nothing is stored then)."""
+    from flask_babel import gettext as _
+
+    origins: list[str] = []
+    for value in values:
+        if not value.strip():
+            continue
+        origin = framing.valid_origin(value)
+        if origin is None:
+            raise LtiError(
+                _(
+                    "“%(value)s” is not an LMS address. Write one address per line, such as "
+                    "https://school.instructure.com: https (http only for localhost), the host "
+                    "and an optional port, with no path, spaces or other characters.",
+                    value=value.strip()[:100],
+                )
+            )
+        if origin not in origins:
+            origins.append(origin)
+    if len(origins) > MAX_FRAME_ORIGINS:
+        raise LtiError(_("At most %(count)d addresses.", count=MAX_FRAME_ORIGINS))
+    return origins
+
+
+def set_platform_enabled(platform: LtiPlatform, enabled: bool) -> None:
+    """Let an LMS launch (and frame) the campus, or stop it."""
+    platform.is_enabled = enabled
+    db.session.flush()
+    framing.forget()
 
 
 def is_synthetic(user: User) -> bool:

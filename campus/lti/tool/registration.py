@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from campus import outbound
 from campus.extensions import db
+from campus.lti import framing
 from campus.lti.constants import TOOL_CONFIGURATION
 from campus.lti.constants import MessageType
 from campus.lti.constants import Scope
@@ -35,6 +36,8 @@ class ToolEndpoints:
     login: str
     launch: str
     jwks: str
+    registration: str = ""  # LTI Dynamic Registration (the LMS opens it)
+    canvas_config: str = ""  # Canvas: a developer key's "Enter URL"
 
     @property
     def deep_link(self) -> str:
@@ -51,6 +54,8 @@ class ToolEndpoints:
             login=external_url("lti_tool.login"),
             launch=external_url("lti_tool.launch"),
             jwks=external_url("lti.jwks"),
+            registration=external_url("lti_tool.dynamic_register"),
+            canvas_config=external_url("lti_tool.canvas_config"),
         )
 
 
@@ -137,7 +142,12 @@ def _register(
     platform.jwks_url = config["jwks_uri"]
     if deployment and deployment not in platform.deployment_ids:
         platform.deployment_ids = [*platform.deployment_ids, deployment]
+    # The admin opened this registration from the LMS: its pages may frame the campus.
+    opened_from = framing.origin_of(config_url)
+    if opened_from and opened_from not in (platform.frame_origins or []):
+        platform.frame_origins = [*(platform.frame_origins or []), opened_from]
     db.session.flush()
+    framing.forget()
     return platform
 
 
