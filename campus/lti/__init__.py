@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     from campus.lti import models  # noqa: F401  (the tables)
     from campus.lti.cli import lti_cli
     from campus.lti.platform import admin_views as platform_admin_views  # noqa: F401 (routes)
+    from campus.lti.platform import registration_views  # noqa: F401 (routes)
     from campus.lti.platform import service_views  # noqa: F401 (routes)
     from campus.lti.platform.views import bp as platform_bp
     from campus.lti.tool import admin_views as tool_admin_views  # noqa: F401 (routes)

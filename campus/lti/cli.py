@@ -10,15 +10,17 @@ from flask.cli import with_appcontext
 from campus.clock import utcnow
 from campus.extensions import db
 from campus.lti import keys
-from campus.lti.tool.cli import platforms_cli
 from campus.lti.models import LtiLoginToken
 from campus.lti.models import LtiReplay
 from campus.lti.models import LtiStoreEntry
+from campus.lti.platform.cli import tools_cli
+from campus.lti.tool.cli import platforms_cli
 
 lti_cli = click.Group("lti", help="LTI 1.3 (both directions).")
 keys_cli = click.Group("keys", help="The campus LTI signing key (published at /lti/jwks).")
 lti_cli.add_command(keys_cli)
 lti_cli.add_command(platforms_cli)
+lti_cli.add_command(tools_cli)
 
 
 @keys_cli.command("ensure")

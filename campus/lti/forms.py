@@ -38,8 +38,9 @@ class ToolForm(ToolPrivacyForm):
         _l("Short name (used in content files)"),
         validators=[DataRequired(), Regexp(r"^[a-z0-9][a-z0-9-]{0,79}$"), Length(max=80)],
     )
-    client_id = StringField(_l("Client ID"), validators=[DataRequired(), Length(max=255)])
-    deployment_id = StringField(_l("Deployment ID"), validators=[DataRequired(), Length(max=255)])
+    # Empty: the campus generates them (shown on the tool's page, to paste into the tool).
+    client_id = StringField(_l("Client ID"), validators=[Optional(), Length(max=255)])
+    deployment_id = StringField(_l("Deployment ID"), validators=[Optional(), Length(max=255)])
     oidc_login_url = StringField(
         _l("OIDC login URL"), validators=[DataRequired(), URL(require_tld=False), Length(max=2000)]
     )
@@ -59,6 +60,16 @@ class ToolForm(ToolPrivacyForm):
         _l("…or the tool's JWKS (JSON)"), validators=[Optional(), Length(max=50_000)]
     )
     submit = SubmitField(_l("Register tool"))
+
+
+class RegistrationOfferForm(FlaskForm):
+    """LTI Dynamic Registration offered to a tool: its registration (initiation) URL only."""
+
+    tool_url = StringField(
+        _l("The tool's registration URL"),
+        validators=[DataRequired(), URL(require_tld=False), Length(max=1500)],
+    )
+    submit = SubmitField(_l("Offer registration"))
 
 
 class ActionForm(FlaskForm):

@@ -78,6 +78,7 @@ def test_learner_enrols_and_works_through_a_path(live_server: str, page) -> None
         ("admin@omnia.fi", "/badges/admin/revoke"),
         ("admin@omnia.fi", "/lti/tools"),
         ("admin@omnia.fi", "/lti/tool/platforms"),
+        ("admin@omnia.fi", "/lti/tools/offer"),
         ("admin@omnia.fi", "/manage/follow-ups/"),
         ("learner@omnia.fi", "/lti/tool/identities"),
     ],

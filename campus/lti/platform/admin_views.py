@@ -13,6 +13,7 @@ from flask_login import login_required
 
 from campus.auth.models import Role
 from campus.extensions import db
+from campus.lti.errors import LtiError
 from campus.lti.forms import ActionForm
 from campus.lti.forms import ToolForm
 from campus.lti.forms import ToolPrivacyForm
@@ -33,6 +34,7 @@ def platform_endpoints() -> dict[str, str]:
         "token": external_url("lti.token"),
         "jwks": external_url("lti.jwks"),
         "deep_link_return": external_url("lti.deep_link_return"),
+        "openid_configuration": external_url("lti.openid_configuration"),
     }
 
 
@@ -57,13 +59,15 @@ def tools():  # type: ignore[no-untyped-def]
             privacy=form.privacy.data,
             pairwise_sub=bool(form.pairwise_sub.data),
         )
-        done = registered_or_refused(
-            lambda: tool_services.register_tool(fields),
-            _("Tool registered."),
-            url_for("lti.tools"),
-        )
-        if done is not None:
-            return done
+        try:
+            tool = tool_services.register_tool(fields)
+        except LtiError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("Tool registered. Give the tool its client ID and deployment ID."), "success")
+            return redirect(url_for("lti.edit_tool", tool_id=tool.id))
         status = 400
     elif request.method == "POST":
         status = 400
@@ -97,7 +101,9 @@ def edit_tool(tool_id: int):  # type: ignore[no-untyped-def]
         status = 400
     elif request.method == "POST":
         status = 400
-    return render_template("lti/tool.html", tool=tool, form=form), status
+    return render_template(
+        "lti/tool.html", tool=tool, form=form, endpoints=platform_endpoints()
+    ), status
 
 
 @bp.post("/tools/<int:tool_id>/toggle")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import secrets
 import time
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -44,14 +47,36 @@ def list_tools() -> list[LtiTool]:
     return list(db.session.execute(db.select(LtiTool).order_by(LtiTool.name)).scalars())
 
 
+def new_client_id() -> str:
+    """A client ID for a tool whose admin left it empty: random, URL-safe (22 characters)."""
+    return secrets.token_urlsafe(16)
+
+
+def new_deployment_id() -> str:
+    """A deployment ID for a tool whose admin left it empty (one deployment per tool)."""
+    return secrets.token_hex(6)
+
+
+def free_slug(name: str) -> str:
+    """A short name made from a tool's name that no tool has yet ("quiz-tool", "quiz-tool-2")."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:70].strip("-") or "tool"
+    slug, number = base, 1
+    while get_tool(slug) is not None:
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
+
+
 @dataclass(frozen=True)
 class ToolFields:
-    """What an admin typed to register a tool (the ToolForm's data)."""
+    """What an admin typed to register a tool (the ToolForm's data). An empty client or
+    deployment ID is generated (`new_client_id`, `new_deployment_id`)."""
 
     slug: str
     name: str
-    client_id: str
-    deployment_id: str
+    client_id: str | None
+    deployment_id: str | None
     oidc_login_url: str
     launch_url: str
     deep_link_url: str | None
@@ -84,13 +109,15 @@ def register_tool(fields: ToolFields) -> LtiTool:
     if not key_set and not fields.jwks_url:
         raise LtiError(_("Give the tool's JWKS URL or its keys."))
     privacy = _privacy_level(fields.privacy)
-    if get_tool(fields.slug) or tool_by_client_id(fields.client_id):
+    client_id = (fields.client_id or "").strip() or new_client_id()
+    deployment_id = (fields.deployment_id or "").strip() or new_deployment_id()
+    if get_tool(fields.slug) or tool_by_client_id(client_id):
         raise LtiError(_("A tool with this short name or client ID exists already."))
     tool = LtiTool(
         slug=fields.slug,
         name=fields.name,
-        client_id=fields.client_id,
-        deployment_id=fields.deployment_id,
+        client_id=client_id,
+        deployment_id=deployment_id,
         oidc_login_url=fields.oidc_login_url,
         launch_url=fields.launch_url,
         deep_link_url=fields.deep_link_url or None,
