@@ -57,19 +57,24 @@ def frame_ancestors() -> tuple[str, ...]:
     return tuple(dict.fromkeys([*configured, *registered_frame_origins()]))
 
 
-def policy_for_request(form_targets: Iterable[str] = ()) -> str:
-    """The policy for this app's framing, letting this page post to `form_targets`."""
-    return content_security_policy(frame_ancestors(), form_targets)
+def policy_for_request(
+    form_targets: Iterable[str] = (), extra_ancestors: Iterable[str] = ()
+) -> str:
+    """The policy for this app's framing, letting this page post to `form_targets` and, for
+    this page only, be framed by `extra_ancestors` (checked origins)."""
+    return content_security_policy([*frame_ancestors(), *extra_ancestors], form_targets)
 
 
 def init_app(app: Flask) -> None:
     @app.after_request
     def security_headers(response: Response) -> Response:
-        ancestors = frame_ancestors()  # an auto-post page has set its own policy with them
+        # A view that set its own policy (policy_for_request) chose its framing with it.
+        own_policy = "Content-Security-Policy" in response.headers
+        ancestors = frame_ancestors()
         response.headers.setdefault("Content-Security-Policy", content_security_policy(ancestors))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not ancestors:  # the old header cannot list other sites; CSP frame-ancestors can
+        if not ancestors and not own_policy:  # the old header cannot list other sites
             response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         if request.endpoint != "static" and current_user.is_authenticated:
             # Personal pages and evidence files must not stay in shared or proxy caches.

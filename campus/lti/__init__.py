@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     from campus.lti.platform.views import bp as platform_bp
     from campus.lti.tool import admin_views as tool_admin_views  # noqa: F401 (routes)
     from campus.lti.tool import passback
+    from campus.lti.tool import registration_views as tool_registration_views  # noqa: F401
     from campus.lti.tool.views import bp as tool_bp
 
     app.register_blueprint(platform_bp)

@@ -134,6 +134,31 @@ def create_platform_app(issuer: str, campus: str, private_pem: str, public_pem: 
             " width='900' height='600'></iframe></main></body></html>"
         )
 
+    @app.get("/admin/add-tool")
+    def add_tool() -> Any:
+        """The LMS admin's "add a tool by registration URL" dialog (like Moodle's): the tool's
+        registration page in a frame, and every message it sends up recorded."""
+        config = f"{issuer}/.well-known/openid-configuration"
+        src = f"{campus}/lti/tool/register?" + urlencode(
+            {"openid_configuration": config, "registration_token": "reg-token-1"}
+        )
+        return (
+            "<!doctype html><html lang='en'><head><title>Add a tool</title>"
+            "<script src='/message-recorder.js'></script></head><body><main><h1>Add a tool</h1>"
+            f"<iframe name='registration' title='Registration' src='{html.escape(src)}'"
+            " width='900' height='600'></iframe></main></body></html>"
+        )
+
+    @app.get("/message-recorder.js")
+    def message_recorder_js() -> Any:
+        return Response(
+            "window.lmsMessages = [];"
+            "window.addEventListener('message', function (event) {"
+            f" if (event.origin === {json.dumps(campus)}) {{ window.lmsMessages.push(event.data); }}"
+            "});",
+            mimetype="text/javascript",
+        )
+
     @app.get("/platform-storage.js")
     def platform_storage_js() -> Any:
         return Response(PLATFORM_STORAGE_JS, mimetype="text/javascript")

@@ -23,11 +23,9 @@ from campus.lti.forms import ActionForm
 from campus.lti.models import LtiPlatform
 from campus.lti.pages import registered_or_refused
 from campus.lti.tool import provisioning
-from campus.lti.tool import registration
 from campus.lti.tool.canvas_config import canvas_configuration
 from campus.lti.tool.registration import ToolEndpoints
 from campus.lti.tool.views import bp
-from campus.outbound import OutboundPolicy
 from campus.routing import parse_id
 from campus.security import require_role
 
@@ -111,55 +109,3 @@ def canvas_config():  # type: ignore[no-untyped-def]
         ),
     )
     return jsonify(body)
-
-
-def _register_page(form: ActionForm, config_url: str, token: str) -> str:
-    return render_template(
-        "lti/register.html",
-        form=form,
-        config_url=config_url,
-        token=token,
-        organisations=account_services.list_organisations(),
-    )
-
-
-@bp.route("/register", methods=["GET", "POST"])
-@login_required
-def dynamic_register():  # type: ignore[no-untyped-def]
-    """LTI Dynamic Registration: the LMS opens this page with its configuration address."""
-    require_role(Role.ADMIN)
-    form = ActionForm()
-    config_url = request.values.get("openid_configuration", "")
-    if request.method == "GET":
-        return _register_page(form, config_url, request.args.get("registration_token", ""))
-    if not form.validate_on_submit():
-        abort(400)
-    organisation = _organisation(request.form.get("organisation_id"))
-    if organisation is None:
-        abort(400)
-    try:
-        platform = registration.dynamic_registration(
-            config_url,
-            request.form.get("registration_token") or None,
-            ToolEndpoints.current(),
-            organisation.id,
-            request.form.get("name") or "LMS",
-            OutboundPolicy.from_config(current_app.config),
-        )
-    except registration.RegistrationFailed:
-        # One sentence for every failure: the page must not tell closed ports from open ones.
-        db.session.rollback()
-        flash(
-            _(
-                "The registration could not be completed with this platform. "
-                "Check the address and try again."
-            ),
-            "error",
-        )
-        return _register_page(form, config_url, request.form.get("registration_token", "")), 502
-    db.session.commit()
-    return render_template(
-        "lti/registered.html",
-        platform=platform,
-        frame_origins=framing.platform_origins(platform),
-    )
