@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from werkzeug.security import generate_password_hash
 
 from campus.auth.models import User
@@ -198,12 +199,24 @@ def resolve_target(launch: dict[str, Any]) -> tuple[LearningPath, Module | None]
     target = parse_target(str(custom.get("campus_target", "")))
     path = path_services.get_path(target.path_slug) if target is not None else None
     if target is None or path is None:
-        raise LtiError("the link does not name a campus path or module (custom campus_target)", 404)
+        raise LtiError(
+            _(
+                "This course link does not say which campus path or module to open. The teacher "
+                "can add it again with “Select content” in the course."
+            ),
+            404,
+        )
     if target.kind == TargetKind.PATH or target.module_slug is None:
         return path, None
     module = path_services.get_module(path, target.module_slug)
     if module is None:
-        raise LtiError("the module of this link no longer exists", 404)
+        raise LtiError(
+            _(
+                "The campus module of this course link no longer exists. The teacher can choose "
+                "another one with “Select content” in the course."
+            ),
+            404,
+        )
     return path, module
 
 
