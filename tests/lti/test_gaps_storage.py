@@ -29,8 +29,14 @@ world = test_tool.world
 DATA = re.compile(r'data-([a-z-]+)="([^"]*)"')
 
 
-def cookieless_browser() -> requests.Session:
+def english_browser() -> requests.Session:
     browser = requests.Session()
+    browser.headers["Accept-Language"] = "en"
+    return browser
+
+
+def cookieless_browser() -> requests.Session:
+    browser = english_browser()
     browser.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     return browser
 
@@ -119,7 +125,7 @@ def test_gap12_a_launch_works_without_any_cookie_through_the_platform_storage(
     assert len(browser.cookies) == 0  # no cookie was ever kept
     assert identities(world) == 1
     # The campus opens in a window of its own (a first-party window keeps its cookies).
-    window = requests.Session()
+    window = english_browser()
     token = re.search(r'name="token" value="([^"]+)"', landing.text)[1]
     module_page = window.post(
         f"{world.campus}/lti/tool/continue",
@@ -137,6 +143,9 @@ def test_without_the_platform_storage_a_cookieless_launch_still_fails_as_before(
     action, fields = auto_post_form(page.text)
     refused = browser.post(action, data=fields)
     assert refused.status_code == 400 and "State not found" in refused.text
+    # The person reads what to do; the library's reason stays beside it for support.
+    assert "could not be verified. Open the activity again in your course" in refused.text
+    assert "Reason for support: State not found" in refused.text
     assert identities(world) == 0
 
 
@@ -197,7 +206,7 @@ def test_gap12_an_id_token_cannot_travel_under_another_logins_state(world: World
 
 
 def test_gap12_a_browser_that_keeps_cookies_needs_no_confirmation(world: World) -> None:
-    browser, storage = requests.Session(), PlatformStorage()
+    browser, storage = english_browser(), PlatformStorage()
     launched, _fields = launch_to_confirmation(world, browser, storage)
     assert launched.status_code == 200 and "Tiina Teacher" in launched.text
     assert "launch/confirm" not in launched.text and identities(world) == 1
@@ -231,7 +240,7 @@ def test_gap12_deep_linking_works_without_cookies(world: World) -> None:
 def test_gap12_a_storage_target_that_is_not_a_frame_name_is_ignored(
     world: World, target: str
 ) -> None:
-    browser = requests.Session()
+    browser = english_browser()
     page = browser.get(
         f"{world.lms}/start",
         params={"target": "module:basics/welcome", "storage": target},
@@ -245,7 +254,7 @@ def test_gap12_a_storage_target_that_is_not_a_frame_name_is_ignored(
 def test_gap12_the_storage_login_still_sets_the_state_cookie_and_names_no_secret_in_links(
     world: World,
 ) -> None:
-    browser = requests.Session()
+    browser = english_browser()
     page = browser.get(
         f"{world.lms}/start", params={"target": "module:basics/welcome", "storage": "_parent"}
     )

@@ -65,9 +65,30 @@ def _launch_objects(
     )
 
 
-def _refused(message: str, status: int):  # type: ignore[no-untyped-def]
+def _refused(message: str, status: int, detail: str | None = None):  # type: ignore[no-untyped-def]
     db.session.rollback()
-    return render_template("lti/refused.html", message=message), status
+    return render_template("lti/refused.html", message=message, detail=detail), status
+
+
+def _not_verified(error: Exception):  # type: ignore[no-untyped-def]
+    """pylti1p3's reasons are English and technical: the person reads what to do, and the
+    reason stays beside it for whoever supports them."""
+    return _refused(
+        _(
+            "The launch from your course could not be verified. Open the activity again in your "
+            "course; if this keeps happening, tell your course's support."
+        ),
+        400,
+        detail=str(error),
+    )
+
+
+def _page_expired(error: Exception):  # type: ignore[no-untyped-def]
+    return _refused(
+        _("This page has expired. Open the activity again in your course."),
+        400,
+        detail=str(error),
+    )
 
 
 def _login_problem(flask_request: FlaskRequest, conf: DatabaseToolConf) -> str | None:
@@ -209,7 +230,7 @@ def launch():  # type: ignore[no-untyped-def]
     try:
         data = message.get_launch_data()
     except LtiException as error:
-        return _refused(str(error), 400)
+        return _not_verified(error)
     platform = provisioning.find_platform(data["iss"], data.get("aud"))
     if platform is None or not platform.is_enabled:
         return _refused(_("This platform is not registered."), 400)
@@ -219,7 +240,11 @@ def launch():  # type: ignore[no-untyped-def]
         # pylti1p3 accepts the same id_token again in the same session; a launch is single-use.
         consume_once(f"tool-nonce:{platform.id}:{data.get('nonce')}", now + timedelta(hours=1), now)
     except LtiError as error:
-        return _refused(str(error), 400)
+        return _refused(
+            _("This launch was already used. Open the activity again in your course."),
+            400,
+            detail=str(error),
+        )
     cookies_work = FlaskCookieService(flask_request).get_cookie(str(request.form.get("state"))) == (
         request.form.get("state")
     )
@@ -260,7 +285,7 @@ def launch_confirmed():  # type: ignore[no-untyped-def]
             cookie_service=FlaskCookieService(flask_request),
         )
     except LtiException as error:
-        return _refused(str(error), 400)
+        return _page_expired(error)
     data = message.get_launch_data()
     platform = provisioning.find_platform(data["iss"], data.get("aud"))
     if platform is None or not platform.is_enabled:
@@ -330,7 +355,7 @@ def deep_link():  # type: ignore[no-untyped-def]
             cookie_service=FlaskCookieService(flask_request),
         )
     except LtiException as error:
-        return _refused(str(error), 400)
+        return _page_expired(error)
     if not message.is_deep_link_launch():
         return _refused(_("This is not a deep-linking launch."), 400)
     item = deep_linking.find_item(request.form.get("target", ""), current_language())
