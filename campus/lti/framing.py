@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask import g
+from flask import has_request_context
 from sqlalchemy.exc import SQLAlchemyError
 
 from campus.extensions import db
@@ -78,6 +80,15 @@ def registered_frame_origins() -> tuple[str, ...]:
     """The origins of every enabled platform (cached per process for TTL_SECONDS)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     now = time.monotonic()
+    if g.get("frame_origins_changed"):
+        # This request changed a platform: read past the cache, and drop what another thread
+        # may have cached between forget() and the commit (the view has committed by the time
+        # the response headers are built).
+        app.extensions.pop(_CACHE, None)
+        try:
+            return _load()
+        except SQLAlchemyError:
+            return ()
     cached = app.extensions.get(_CACHE)
     if cached is not None and cached[0] > now:
         return cached[1]
@@ -97,6 +108,8 @@ def registered_frame_origins() -> tuple[str, ...]:
 def forget() -> None:
     """Read the platforms again on the next response (a platform was registered or changed)."""
     current_app.extensions.pop(_CACHE, None)
+    if has_request_context():
+        g.frame_origins_changed = True
 
 
 def _load() -> tuple[str, ...]:

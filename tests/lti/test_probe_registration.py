@@ -681,9 +681,12 @@ def test_held_a_cookie_bound_launch_id_is_not_found_with_cookieless(
             "accept_presentation_document_targets": ["iframe"],
         },
     }
-    _store(app, "lti1p3-sid-1-launch-abc", body)
+    launch_uuid = (
+        "0b6e3c1a-9f7d-4c2e-8a51-3d2f6b7c8e90"  # pylti1p3 names launches lti1p3-launch-<uuid>
+    )
+    _store(app, f"lti1p3-sid-1-launch-{launch_uuid}", body)
     browser = app.test_client()
-    form = {"launch_id": "launch-abc", "target": "module:basics/welcome"}
+    form = {"launch_id": f"lti1p3-launch-{launch_uuid}", "target": "module:basics/welcome"}
     https = {"base_url": "https://campus.test"}
     refused = browser.post("/lti/tool/deep-link", data={**form, "cookieless": "1"}, **https)
     assert refused.status_code == 400

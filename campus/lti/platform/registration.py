@@ -71,6 +71,8 @@ def origin(url: str) -> str:
     """scheme://host[:port] as a browser names the origin (default ports left out)."""
     parts = urlsplit(url)
     scheme, host, port = parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+    if ":" in host:  # an IPv6 address is bracketed in an origin
+        host = f"[{host}]"
     return f"{scheme}://{host}" + (f":{port}" if port and port != DEFAULT_PORTS.get(scheme) else "")
 
 
@@ -96,8 +98,9 @@ def create_offer(tool_url: str, config_url: str, created_by: int, now: datetime)
         )
     )
     db.session.flush()
+    own = {"openid_configuration", "registration_token"}  # tools read the first of each
     query = [
-        *parse_qsl(parts.query, keep_blank_values=True),
+        *(pair for pair in parse_qsl(parts.query, keep_blank_values=True) if pair[0] not in own),
         ("openid_configuration", config_url),
         ("registration_token", token),
     ]
@@ -105,8 +108,9 @@ def create_offer(tool_url: str, config_url: str, created_by: int, now: datetime)
     return Offer(url=url, tool_origin=origin(tool_url), expires_at=expires_at)
 
 
-def consume_token(authorization: str | None, now: datetime) -> None:
-    """Admit the request's `Authorization: Bearer <registration token>` once (401 otherwise)."""
+def consume_token(authorization: str | None, now: datetime) -> str:
+    """Admit the request's `Authorization: Bearer <registration token>` once (401 otherwise);
+    returns the registration URL the token was offered to."""
     scheme, _, token = (authorization or "").strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token or len(token) > 200:
@@ -119,6 +123,7 @@ def consume_token(authorization: str | None, now: datetime) -> None:
     deleted = db.session.execute(db.delete(LtiStoreEntry).where(LtiStoreEntry.key == key))
     if deleted.rowcount != 1:
         raise LtiError("the registration token is unknown, expired or used", 401, "invalid_token")
+    return str((entry.value or {}).get("tool_url", ""))
 
 
 # --- what a tool sends: RFC 7591 client metadata and the LTI tool configuration ----------------
@@ -158,8 +163,10 @@ def _domain(value: object, key: str) -> str:
 
 def _url(value: object, key: str, domains: list[str] | None) -> str:
     """A plain http(s) address; on one of `domains` (or a subdomain) unless None."""
-    if not isinstance(value, str) or not value or len(value) > MAX_URL or "\x00" in value:
+    if not isinstance(value, str) or not value or len(value) > MAX_URL:
         raise _refuse(f"{key} must be a web address of at most {MAX_URL} characters")
+    if tool_services.unsafe_url(value):
+        raise _refuse(f"{key} must not contain spaces, control characters or backslashes")
     try:
         parts = urlsplit(value)
         port = parts.port or DEFAULT_PORTS.get(parts.scheme)
@@ -235,7 +242,28 @@ def validate_registration(document: dict[str, Any]) -> ToolRegistration:
         raise _refuse(str(error)) from error
 
 
+def _check_text(document: Any) -> None:
+    """Every string of the document can be stored: UTF-8 (no lone surrogates) and no NUL,
+    which PostgreSQL refuses. Checked once, before anything is built from it."""
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                raise _refuse("text must not contain NUL characters")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as error:
+                raise _refuse("text must be valid Unicode (UTF-8)") from error
+
+
 def _validate(document: dict[str, Any]) -> ToolRegistration:
+    _check_text(document)
     if document.get("application_type", "web") != "web":
         raise _refuse("application_type must be web")
     if "id_token" not in _strings(document, "response_types"):
@@ -307,12 +335,22 @@ def register(
 ) -> tuple[LtiTool, dict[str, Any]]:
     """A tool's registration request: the token first (401), then its metadata (400), then the
     new tool and the answer for the tool. The caller commits (or rolls back on LtiError)."""
-    consume_token(authorization, now)
+    offered_to = consume_token(authorization, now)
     try:
         document = payload.json_object(body, media_type)
     except LtiError as error:
         raise LtiError(str(error), error.status, INVALID_METADATA) from error
     accepted = validate_registration(document)
+    # The token was offered to one tool: its registration names addresses on that tool's host.
+    domains = [accepted.answer[TOOL_CONFIGURATION]["domain"]]
+    domains += accepted.answer[TOOL_CONFIGURATION].get("secondary_domains", [])
+    try:
+        _url(offered_to, "offered", domains)
+    except LtiError as error:
+        offered_host = urlsplit(offered_to).hostname or offered_to
+        raise _refuse(
+            f"this registration token was offered to {offered_host}: domain must name that host"
+        ) from error
     tool = tool_services.register_tool(
         tool_services.ToolFields(
             slug=tool_services.free_slug(accepted.name),

@@ -96,10 +96,21 @@ def _privacy_level(privacy: str) -> ToolPrivacy:
         raise LtiError(_("Choose what the tool learns about people.")) from error
 
 
+def unsafe_url(value: str) -> bool:
+    """Whether an address carries what a browser and Python read differently, or a header
+    refuses: spaces and control characters (`urlsplit` drops tabs and newlines silently, and a
+    newline in a Location header fails every launch) and backslashes (browsers read `\\` as `/`)."""
+    return any(ord(c) <= 0x20 or c in "\x7f\\" for c in value)
+
+
 def register_tool(fields: ToolFields) -> LtiTool:
     """Store a new tool, or LtiError with a message for the admin (nothing stored)."""
     from flask_babel import gettext as _
 
+    redirect_uris = [u.strip() for u in (fields.redirect_uris or "").splitlines() if u.strip()]
+    addresses = [fields.oidc_login_url, fields.launch_url, fields.deep_link_url, fields.jwks_url]
+    if any(unsafe_url(u) for u in [*addresses, *redirect_uris] if u):
+        raise LtiError(_("Web addresses cannot contain spaces, line breaks or backslashes."))
     try:
         key_set = json.loads(fields.jwks) if (fields.jwks or "").strip() else None
         if key_set is not None and not isinstance(key_set.get("keys"), list):
@@ -121,7 +132,7 @@ def register_tool(fields: ToolFields) -> LtiTool:
         oidc_login_url=fields.oidc_login_url,
         launch_url=fields.launch_url,
         deep_link_url=fields.deep_link_url or None,
-        redirect_uris=[u.strip() for u in (fields.redirect_uris or "").splitlines() if u.strip()],
+        redirect_uris=redirect_uris,
         jwks_url=fields.jwks_url or None,
         jwks=key_set,
         privacy=privacy.value,

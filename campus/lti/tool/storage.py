@@ -32,7 +32,7 @@ from campus.lti.models import LtiStoreEntry
 
 STORAGE_SECONDS = 300
 # A frame name ("_parent", Canvas's "post_message_forwarding"): never markup, never a URL.
-TARGET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+TARGET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 STATE_KEY = "campus_state_"  # the keys the campus puts into the platform's storage
 NONCE_KEY = "campus_nonce_"
 
@@ -57,7 +57,7 @@ class StoredState:
 
 def storage_target(value: str | None) -> str | None:
     """The platform's storage frame named in a request, or None (absent or not a frame name)."""
-    if value and TARGET_PATTERN.match(value):
+    if value and TARGET_PATTERN.fullmatch(value):
         return value
     return None
 
@@ -129,6 +129,10 @@ def take_pending(token: str, state_from_platform: str, now: datetime) -> str:
     value = dict(entry.value)
     db.session.delete(entry)
     db.session.flush()
-    if not hmac.compare_digest(str(value["state"]), state_from_platform or ""):
+    expected, given = (
+        str(value["state"]).encode(),
+        (state_from_platform or "").encode("utf-8", "replace"),
+    )
+    if not hmac.compare_digest(expected, given):
         raise LtiError(_("Your learning platform could not confirm this launch."))
     return str(value["launch_id"])

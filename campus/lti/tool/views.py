@@ -4,6 +4,7 @@ address in `identity_views` (nested blueprint "lti_tool.identity")."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
@@ -260,6 +261,32 @@ def launch():  # type: ignore[no-untyped-def]
     return _open_launch(message, data, platform, now, stored is not None, cookies_work)
 
 
+LAUNCH_ID = re.compile(r"lti1p3-launch-[0-9a-f-]{36}")  # pylti1p3's names for kept launches
+
+
+def _restored_launch(launch_id: str, cookieless: bool) -> FlaskMessageLaunch:
+    """The launch pylti1p3 kept under `launch_id`, or LtiException: an id that names another
+    kept value (a nonce, a state) is no launch."""
+    missing = LtiException("Could not find LTI launch data in the session service.")
+    if not LAUNCH_ID.fullmatch(launch_id or ""):
+        raise missing
+    flask_request, conf, storage = _launch_objects(cookieless=cookieless)
+    try:
+        message = FlaskMessageLaunch.from_cache(
+            launch_id,
+            flask_request,
+            conf,
+            launch_data_storage=storage,
+            session_service=FlaskSessionService(flask_request),
+            cookie_service=FlaskCookieService(flask_request),
+        )
+    except (AttributeError, TypeError, KeyError) as error:
+        raise missing from error
+    if not isinstance(message.get_launch_data(), dict):
+        raise missing
+    return message
+
+
 @bp.post("/launch/confirm")
 @csrf.exempt
 def launch_confirmed():  # type: ignore[no-untyped-def]
@@ -274,16 +301,8 @@ def launch_confirmed():  # type: ignore[no-untyped-def]
         db.session.commit()  # the token is spent, right or wrong
         return render_template("lti/refused.html", message=str(error)), error.status
     db.session.commit()  # spent before anything else can fail and roll back
-    flask_request, conf, storage = _launch_objects(cookieless=True)
     try:
-        message = FlaskMessageLaunch.from_cache(
-            launch_id,
-            flask_request,
-            conf,
-            launch_data_storage=storage,
-            session_service=FlaskSessionService(flask_request),
-            cookie_service=FlaskCookieService(flask_request),
-        )
+        message = _restored_launch(launch_id, cookieless=True)
     except LtiException as error:
         return _page_expired(error)
     data = message.get_launch_data()
@@ -344,16 +363,8 @@ def deep_link():  # type: ignore[no-untyped-def]
     form = ActionForm(meta={"csrf": False}) if cookieless else ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    flask_request, conf, storage = _launch_objects(cookieless=cookieless)
     try:
-        message = FlaskMessageLaunch.from_cache(
-            request.form.get("launch_id", ""),
-            flask_request,
-            conf,
-            launch_data_storage=storage,
-            session_service=FlaskSessionService(flask_request),
-            cookie_service=FlaskCookieService(flask_request),
-        )
+        message = _restored_launch(request.form.get("launch_id", ""), cookieless)
     except LtiException as error:
         return _page_expired(error)
     if not message.is_deep_link_launch():
