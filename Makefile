@@ -5,8 +5,12 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app campus
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The address the campus advertises (badge links, share links, LTI configuration) follows HOST
+# and PORT, unless CAMPUS_BASE_URL says otherwise (production: the public https address).
+BASE_URL_DEFAULT := http://$(HOST):$(PORT)
 
-.PHONY: run test lint validator setup install translations translations-update check bench clean
+.PHONY: run test lint validator setup install translations translations-update check bench clean \
+	print-base-url
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -48,9 +52,14 @@ setup: install translations
 	$(FLASK) assessments demo
 	$(FLASK) network demo
 
+run: export CAMPUS_BASE_URL ?= $(BASE_URL_DEFAULT)
 run: setup
-	@echo "Serving at http://$(HOST):$(PORT)/  (Ctrl+C stops)"
+	@echo "Serving at http://$(HOST):$(PORT)/, advertised as $$CAMPUS_BASE_URL  (Ctrl+C stops)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+print-base-url: export CAMPUS_BASE_URL ?= $(BASE_URL_DEFAULT)
+print-base-url:
+	@echo "$$CAMPUS_BASE_URL"
 
 test: setup validator
 	$(BIN)/ruff check campus tests bench
