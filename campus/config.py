@@ -27,6 +27,8 @@ def default_config(instance_path: Path) -> dict[str, object]:
         # Public address of this campus: every Open Badges id and URL is built from it.
         "BASE_URL": "http://127.0.0.1:5000",
         "ISSUER_NAME": "Campus — virtuaalinen osaamiskampus",
+        # The issuer name per language ({"sv": "…", "en": "…"}); see campus.badges.issuers.
+        "ISSUER_NAMES": {},
         "ISSUER_EMAIL": "badges@campus.example",
         "ISSUER_URL": None,
         "UPLOAD_DIR": str(instance_path / "uploads"),

@@ -40,12 +40,36 @@ def current_language() -> str:
     return locale.language if locale else DEFAULT_LOCALE
 
 
+# Every content text exists in these; a person may choose which one replaces a missing language.
+MATERIAL_LANGUAGES = ("fi", "en")
+MATERIAL_LANGUAGE_KEY = "material_language"
+
+
+def material_choice() -> str | None:
+    """The person's choice of material language when the page's language is missing (session)."""
+    if not has_request_context():
+        return None
+    chosen = session.get(MATERIAL_LANGUAGE_KEY)
+    return chosen if chosen in MATERIAL_LANGUAGES else None
+
+
+def fallback_order(language: str | None = None) -> tuple[str, ...]:
+    """Languages to try in turn. For the page's own language (`language` not given) the
+    person's chosen material language comes right after it; an explicit language (documents
+    such as Open Badges) keeps the fixed order."""
+    chosen = None if language else material_choice()
+    language = language or current_language()
+    order = FALLBACK_ORDER.get(language, tuple(LANGUAGES))
+    if chosen and chosen != language:
+        order = (language, chosen, *(c for c in order if c not in (language, chosen)))
+    return order
+
+
 def pick(texts: Mapping[str, str] | None, language: str | None = None) -> str:
     """Choose the best available text of a {language: text} mapping."""
     if not texts:
         return ""
-    language = language or current_language()
-    for candidate in FALLBACK_ORDER.get(language, LANGUAGES):
+    for candidate in fallback_order(language):
         if texts.get(candidate):
             return texts[candidate]
     return next(iter(texts.values()), "")
@@ -53,11 +77,11 @@ def pick(texts: Mapping[str, str] | None, language: str | None = None) -> str:
 
 def pick_language(texts: Mapping[str, str] | None, language: str | None = None) -> str:
     """The language that `pick` would use, for the `lang` attribute of the shown text."""
-    language = language or current_language()
-    for candidate in FALLBACK_ORDER.get(language, LANGUAGES):
+    order = fallback_order(language)
+    for candidate in order:
         if texts and texts.get(candidate):
             return candidate
-    return language
+    return order[0]
 
 
 def extract_template(target: Path) -> None:

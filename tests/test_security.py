@@ -89,11 +89,13 @@ def test_progress_csv(client, two_orgs, app: Flask) -> None:
     )
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    body = response.get_data(as_text=True)
+    assert body.startswith("\ufeff")  # Excel reads UTF-8 with the BOM
+    rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff")), delimiter=";"))
     assert rows[0][:3] == ["Name", "E-mail", "Theme"]
     assert len(rows) == 1 + 3  # three members × one path in theme alpha
     liisa = next(r for r in rows if r[0] == "Liisa Learner")
-    assert liisa[3:9] == ["basics", "Basics", "enrolled", "1", "3", "33"]
+    assert liisa[3:9] == ["basics", "Basics", "In progress", "1", "3", "33"]
     assert any(r[0] == '\'=HYPERLINK("x")' for r in rows)  # no formula injection
     assert client.get(f"/manage/organisations/{home}/progress.csv?theme=nope").status_code == 404
 

@@ -42,7 +42,7 @@ def test_learner_journey_moves_progress_bars(client: FlaskClient, auth, make_use
     # A failed quiz attempt shows the score and does not move the bar.
     client.post("/paths/basics/check-quiz/quiz", data={"q-q1": "a", "q-q2": "b", "q-q3": "b"})
     page = client.get("/paths/basics/check-quiz").get_data(as_text=True)
-    assert "0.0 % (0/3)" in page and 'aria-valuenow="33"' in page
+    assert "0% (0/3)" in page and 'aria-valuenow="33"' in page
     assert page.count("Not right in your latest attempt") == 3
     client.post(
         "/paths/basics/check-quiz/quiz", data={"q-q1": "b", "q-q2": ["a", "c"], "q-q3": "a"}

@@ -9,6 +9,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import login_required
 
 from campus.auth.models import Role
@@ -21,6 +22,7 @@ from campus.badges.forms import BulkRevokeForm
 from campus.badges.forms import RevokeForm
 from campus.badges.issuers import BadgeError
 from campus.badges.models import Assertion
+from campus.badges.revocation import find_assertions
 from campus.badges.revocation import revoke as revoke_assertion
 from campus.badges.revocation import revoke_many
 from campus.badges.web import assertion_or_404
@@ -53,37 +55,48 @@ def admin_badge(slug: str):
         badge=badge,
         assertions=assertions,
         statuses={a.id: status_of(a, now) for a in assertions},
-        revoke_form=RevokeForm(),
         bulk_form=BulkAwardForm(),
     )
 
 
-@bp.post("/admin/assertions/<assertion_uuid>/revoke")
+@bp.route("/admin/assertions/<assertion_uuid>/revoke", methods=["GET", "POST"])
 @login_required
 def revoke(assertion_uuid: str):
+    """Two steps: the reason, then a confirmation page that says what revoking does."""
     require_role(Role.ADMIN)
     assertion = assertion_or_404(assertion_uuid)
+    back = url_for("badges.admin_badge", slug=assertion.badge_class.slug)
+    if assertion.revoked_at is not None:
+        flash(_("The badge was revoked already."), "info")
+        return redirect(back)
     form = RevokeForm()
-    if not form.validate_on_submit():
-        abort(400)
-    changed = revoke_assertion(assertion, form.reason.data, utcnow())
-    db.session.commit()
-    flash(
-        _("The badge was revoked.") if changed else _("The badge was revoked already."), "success"
-    )
-    return redirect(url_for("badges.admin_badge", slug=assertion.badge_class.slug))
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            if form.csrf_token.errors:
+                abort(400)
+            status = 400
+        elif request.form.get("confirmed") == "1":
+            revoke_assertion(assertion, form.reason.data, utcnow())
+            db.session.commit()
+            flash(_("The badge was revoked."), "success")
+            return redirect(back)
+    return render_template(
+        "badges/revoke_confirm.html", assertion=assertion, form=form, back=back
+    ), status
 
 
 @bp.route("/admin/revoke", methods=["GET", "POST"])
 @login_required
 def bulk_revoke():
+    """Ids and a reason, then a confirmation listing the badges; every id must be known."""
     require_role(Role.ADMIN)
     form = BulkRevokeForm()
     status = 200
     if form.validate_on_submit():
-        count, unknown = revoke_many(form.uuids.data.split(), form.reason.data, utcnow())
+        uuids = form.uuids.data.split()
+        found, unknown = find_assertions(uuids)
         if unknown:
-            db.session.rollback()
             flash(
                 _(
                     "Nothing was revoked: these ids are unknown: %(ids)s",
@@ -92,9 +105,20 @@ def bulk_revoke():
                 "error",
             )
             status = 400
+        elif request.form.get("confirmed") != "1":
+            return render_template(
+                "badges/bulk_revoke_confirm.html",
+                form=form,
+                assertions=found,
+                uuids=" ".join(a.uuid for a in found),
+            )
         else:
+            count, _unknown = revoke_many(uuids, form.reason.data, utcnow())
             db.session.commit()
-            flash(_("%(count)d badge(s) revoked.", count=count), "success")
+            flash(
+                ngettext("%(num)d badge was revoked.", "%(num)d badges were revoked.", count),
+                "success",
+            )
             return redirect(url_for("badges.bulk_revoke"))
     elif request.method == "POST":
         status = 400
@@ -124,7 +148,10 @@ def bulk_award(slug: str):
     if form.confirm.data:
         count = apply_bulk_award(rows, badge, issuing_context(), utcnow())
         db.session.commit()
-        flash(_("%(count)d badge(s) awarded.", count=count), "success")
+        flash(
+            ngettext("%(num)d badge was awarded.", "%(num)d badges were awarded.", count),
+            "success",
+        )
         return redirect(url_for("badges.admin_badge", slug=slug))
     form.csv_text.data = text
     return render_template(

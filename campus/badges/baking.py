@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import openbadges_bakery
+
+from campus.badges import artwork
+from campus.config import DEFAULT_LOCALE
 
 
 class BakingError(Exception):
@@ -32,3 +36,13 @@ def unbake(image: bytes) -> str | None:
     if isinstance(payload, bytes):
         payload = payload.decode("utf-8", errors="replace")
     return payload.strip() if payload else None
+
+
+def baked_edition(assertion: Any, language: str, fmt: str) -> bytes:
+    """An award's download in `language` ("png" or "svg"): the stored baked image in the
+    original language, else the badge's artwork in that language baked with the same JWS."""
+    stored = assertion.baked_png if fmt == "png" else assertion.baked_svg
+    badge = assertion.badge_class
+    if language == DEFAULT_LOCALE or artwork.recipe_of(badge.image_svg) is None:
+        return stored
+    return bake(artwork.edition(badge.image_png, badge.image_svg, language, fmt), assertion.jws)

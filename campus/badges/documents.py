@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response
 from flask import abort
 from flask import current_app
+from flask import has_request_context
+from flask import redirect
 from flask import request
+from flask import url_for
 
+from campus.badges import artwork
 from campus.badges import ob2
+from campus.badges.issuers import CAMPUS_ISSUER
+from campus.badges.models import BadgeClass
 from campus.badges.models import Issuer
 from campus.badges.models import SigningKey
 from campus.badges.revocation import revoked_for_issuer
@@ -17,7 +25,12 @@ from campus.badges.web import badge_or_404
 from campus.badges.web import issuing_context
 from campus.badges.web import json_ld
 from campus.badges.web import ob_bp
+from campus.config import DEFAULT_LOCALE
 from campus.extensions import db
+from campus.i18n import current_language
+from campus.routing import external_url
+
+IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 
 def _issuer_or_404(slug: str) -> Issuer:
@@ -29,16 +42,24 @@ def _issuer_or_404(slug: str) -> Issuer:
 
 @ob_bp.get("/issuers/<slug>")
 def issuer(slug: str):
+    """The issuer profile; `?lang=sv|en` is its version in that language (an id of its own)."""
     found = _issuer_or_404(slug)
     current = active_key(found)
+    context = issuing_context()
+    names = context.issuer_names if found.slug == CAMPUS_ISSUER else {}
+    names = names or {DEFAULT_LOCALE: found.name}
+    language = request.args.get("lang")
+    if language is not None and (language == DEFAULT_LOCALE or not names.get(language)):
+        return redirect(context.urls.issuer(found.slug), 302)
     return json_ld(
         ob2.issuer_document(
-            issuing_context().urls,
+            context.urls,
             found.slug,
-            found.name,
+            names,
             found.url,
             found.email,
             current.kid if current else None,
+            language or DEFAULT_LOCALE,
         )
     )
 
@@ -67,19 +88,79 @@ def key(kid: str):
 
 @ob_bp.get("/badges/<slug>")
 def badge_class(slug: str):
+    """The Finnish original at the bare address (the id assertions name); `?lang=sv|en` is the
+    version in that language, with an id of its own. A language the badge is not written in
+    (or `?lang=fi`) leads to the original."""
     badge = badge_or_404(slug)
-    language = request.args.get("lang", "fi")
-    if language not in current_app.config["LANGUAGES"]:
-        language = "fi"
-    return json_ld(ob2.badge_document(issuing_context().urls, badge, badge.issuer.slug, language))
+    urls = issuing_context().urls
+    language = request.args.get("lang")
+    if language is not None and (
+        language == DEFAULT_LOCALE or language not in ob2.badge_languages(badge)
+    ):
+        return redirect(urls.badge(badge.slug), 302)
+    return json_ld(ob2.badge_document(urls, badge, badge.issuer.slug, language or DEFAULT_LOCALE))
 
 
-@ob_bp.get("/badges/<slug>/image.png")
-def badge_image(slug: str):
+@ob_bp.get("/badges/<slug>/image.png", defaults={"fmt": "png"})
+@ob_bp.get("/badges/<slug>/image.<fmt>")
+def badge_image(slug: str, fmt: str):
+    """The badge's artwork in `?lang=` (Finnish without it), PNG or SVG."""
+    if fmt not in IMAGE_TYPES:
+        abort(404)
     badge = badge_or_404(slug)
+    language = request.args.get("lang", DEFAULT_LOCALE)
+    data = artwork.edition(badge.image_png, badge.image_svg, language, fmt)
     return Response(
-        badge.image_png, mimetype="image/png", headers={"Cache-Control": "public, max-age=3600"}
+        data,
+        mimetype=IMAGE_TYPES[fmt],
+        headers={
+            "Cache-Control": "public, max-age=3600",
+            "Access-Control-Allow-Origin": "*",  # backpacks fetch the image from their pages
+            # An SVG opened directly must not run anything.
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        },
     )
+
+
+@ob_bp.url_defaults
+def artwork_in_page_language(endpoint: str, values: dict[str, Any]) -> None:
+    """`url_for("ob.badge_image", slug=…)` on a page gives the artwork in the page's language.
+
+    The Open Badges documents build their addresses with ob2.Urls, not url_for: they name
+    their own language's image whatever the reader's language.
+    """
+    if endpoint != "ob.badge_image" or "lang" in values or not has_request_context():
+        return
+    language = current_language()
+    if language != DEFAULT_LOCALE and language in current_app.config["LANGUAGES"]:
+        values["lang"] = language
+
+
+@ob_bp.app_template_global()
+def badge_image_url(
+    badge: BadgeClass, language: str | None = None, fmt: str = "png", external: bool = False
+) -> str:
+    """The badge's artwork in `language` (the page's language when None), PNG or SVG."""
+    values: dict[str, Any] = {"slug": badge.slug, "fmt": fmt}
+    if language is not None:
+        values["lang"] = language if language != DEFAULT_LOCALE else None
+    return (
+        external_url("ob.badge_image", **values)
+        if external
+        else url_for("ob.badge_image", **values)
+    )
+
+
+@ob_bp.app_template_global()
+def badge_tags(badge: BadgeClass, language: str | None = None) -> list[str]:
+    """For templates: the badge's tags in the page's language."""
+    return ob2.tags_in(badge.tags, language or current_language())
+
+
+@ob_bp.app_template_global()
+def issuer_name(issuer: Issuer, language: str | None = None) -> str:
+    """For templates: the issuer's name in the page's language."""
+    return issuing_context().issuer_name_in(issuer, language or current_language())
 
 
 @ob_bp.get("/assertions/<assertion_uuid>")

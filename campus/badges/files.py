@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from campus.badges.artwork import DRAWING_VERSION
 from campus.badges.models import PATH_RULE_PREFIX
 from campus.badges.models import AwardRule
+from campus.config import LANGUAGES
 from campus.paths import guards
 from campus.paths.content import SLUG
 from campus.paths.content import ContentTree
@@ -41,6 +42,7 @@ BADGE_KEYS = {
     "image_alt",
     "issuer",
     "colour",
+    "label",
 }
 ALIGNMENT_KEYS = {"name", "url", "framework", "code", "description"}
 
@@ -53,7 +55,9 @@ class BadgeSpec:
     criteria: dict[str, str]  # Markdown
     award: str  # "path:<slug>" | "review" | "milestone"
     members: tuple[str, ...]
-    tags: tuple[str, ...]
+    # Per language ({"fi": ("…",), "sv": …}); a plain list in badge.toml is language-neutral
+    # and comes back under "" (see tags_in).
+    tags: dict[str, tuple[str, ...]]
     valid_for_days: int | None
     alignment: tuple[dict[str, str], ...]
     image_alt: dict[str, str]
@@ -62,6 +66,8 @@ class BadgeSpec:
     image_type: str | None  # "png" | "svg" | None (drawn by the campus)
     content_hash: str
     issuer: str = "campus"  # or "org:<organisation slug>"
+    # The few words drawn on the hexagon, per language (the name when not given).
+    label: dict[str, str] = field(default_factory=dict)
 
     @property
     def path_slug(self) -> str | None:
@@ -124,10 +130,8 @@ def _load_badge(
         reader.report_key("award", "a milestone badge needs `members` (the badges it collects)")
     if members and award != AwardRule.MILESTONE:
         reader.report_key("members", "`members` is only for milestone badges")
-    tags = reader.data.get("tags", [])
-    if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
-        reader.report_key("tags", "`tags` must be a list of words")
-        tags = []
+    tags = _tags(reader)
+    label = reader.texts("label", required=False)
     valid_for_days = None
     if "valid_for_days" in reader.data:
         valid_for_days = reader.integer("valid_for_days", 1, 3650)
@@ -159,7 +163,7 @@ def _load_badge(
             criteria=criteria,
             award=award,
             members=tuple(members),
-            tags=tuple(t.strip() for t in tags),
+            tags=tags,
             valid_for_days=valid_for_days,
             alignment=alignment,
             image_alt=image_alt,
@@ -168,9 +172,35 @@ def _load_badge(
             image_type=image_type,
             content_hash=digest(reader.data, image.hex() if image else DRAWING_VERSION),
             issuer=issuer,
+            label=label,
         ),
         reader,
     )
+
+
+def _tag_list(value: object) -> tuple[str, ...] | None:
+    if not isinstance(value, list) or not all(isinstance(t, str) and t.strip() for t in value):
+        return None
+    return tuple(t.strip() for t in value)
+
+
+def _tags(reader: ManifestReader) -> dict[str, tuple[str, ...]]:
+    """`tags = ["…"]` (the same in every language) or `tags = { fi = ["…"], sv = […] }`."""
+    raw = reader.data.get("tags", [])
+    if isinstance(raw, dict):
+        result: dict[str, tuple[str, ...]] = {}
+        for language, value in raw.items():
+            words = _tag_list(value)
+            if language not in LANGUAGES or words is None:
+                reader.report_key("tags", "`tags` per language must be lists of words (fi, sv, en)")
+                return {}
+            result[language] = words
+        return result
+    words = _tag_list(raw)
+    if words is None:
+        reader.report_key("tags", "`tags` must be a list of words")
+        return {}
+    return {"": words} if words else {}
 
 
 def _alignment(reader: ManifestReader) -> tuple[dict[str, str], ...]:

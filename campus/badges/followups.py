@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from campus.auth.models import User
 from campus.badges.awarding import award_for_path
 from campus.badges.issuers import IssuingContext
+from campus.badges.web import EARNED
 from campus.clock import aware
 from campus.extensions import db
 from campus.i18n import pick
@@ -64,6 +65,8 @@ def award_path_badge(payload: dict[str, Any], now: datetime, timeout: float) -> 
                 "You earned the badge “%(name)s”. Find it in My badges.",
                 name=pick(assertion.badge_class.name),
             ),
+            # The page shows the badge itself for this category (badges/_earned.html).
+            f"{EARNED}:{assertion.uuid}",
         )
         for assertion in [result.assertion, *result.milestones]
     ]

@@ -7,6 +7,7 @@ failure anywhere (key, signing, baking, database) rolls the whole request back.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,21 @@ from campus.badges.files import BadgeSpec
 from campus.badges.files import BadgeTree
 from campus.badges.models import BadgeClass
 from campus.badges.models import Issuer
+from campus.config import DEFAULT_LOCALE
 from campus.extensions import db
 from campus.i18n import pick
 from campus.paths.models import LearningPath
 from campus.paths.sync import SyncReport
 
 CAMPUS_ISSUER = "campus"
+# The campus issuer's name in each language while ISSUER_NAME keeps its default; an operator who
+# sets ISSUER_NAME names the campus the same in every language unless ISSUER_NAMES
+# ({"sv": "…", "en": "…"}) gives other languages their own.
+DEFAULT_ISSUER_NAMES = {
+    "fi": "Campus — virtuaalinen osaamiskampus",
+    "sv": "Campus — virtuellt kompetenscampus",
+    "en": "Campus — virtual competence campus",
+}
 
 
 class BadgeError(Exception):
@@ -39,6 +49,7 @@ class IssuingContext:
     issuer_name: str
     issuer_url: str
     issuer_email: str
+    issuer_names: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config: Any) -> IssuingContext:
@@ -50,7 +61,23 @@ class IssuingContext:
             issuer_name=config["ISSUER_NAME"],
             issuer_url=config.get("ISSUER_URL") or base,
             issuer_email=config["ISSUER_EMAIL"],
+            issuer_names=issuer_names(config),
         )
+
+    def issuer_name_in(self, issuer: Issuer, language: str) -> str:
+        """An issuer's name in `language`: the campus's from configuration, others' as stored."""
+        if issuer.slug == CAMPUS_ISSUER and self.issuer_names:
+            return pick(self.issuer_names, language)
+        return issuer.name
+
+
+def issuer_names(config: Any) -> dict[str, str]:
+    """The campus issuer's name per language (see DEFAULT_ISSUER_NAMES)."""
+    name = str(config["ISSUER_NAME"])
+    names = dict(DEFAULT_ISSUER_NAMES) if name == DEFAULT_ISSUER_NAMES["fi"] else {}
+    names[DEFAULT_LOCALE] = name
+    names.update(config.get("ISSUER_NAMES") or {})
+    return names
 
 
 def campus_issuer(context: IssuingContext) -> Issuer:
@@ -148,7 +175,6 @@ def sync_badges(tree: BadgeTree, context: IssuingContext, report: SyncReport) ->
 def _apply_spec(
     badge: BadgeClass, spec: BadgeSpec, issuer: Issuer, paths: dict[str, LearningPath]
 ) -> None:
-    title = pick(spec.name, "fi")
     path = paths.get(spec.path_slug) if spec.path_slug else None
     # Drawn artwork takes the badge's own colour, else its path's theme colour.
     colour = spec.colour or (path.theme.colour if path is not None else None)
@@ -159,13 +185,24 @@ def _apply_spec(
     badge.award_rule = spec.award
     badge.path_id = paths[spec.path_slug].id if spec.path_slug else None
     badge.members = list(spec.members)
-    badge.tags = list(spec.tags)
+    # A plain list (the same in every language) stays a list; per language, {language: [...]}.
+    badge.tags = (
+        list(spec.tags.get("", ()))
+        if set(spec.tags) <= {""}
+        else {language: list(words) for language, words in spec.tags.items()}
+    )
     badge.valid_for_days = spec.valid_for_days
     badge.alignment = list(spec.alignment)
     badge.image_alt = spec.image_alt or {lang: f"{text}" for lang, text in spec.name.items()}
     badge.colour = colour
-    badge.image_png = artwork.png_from_svg_or_draw(spec.image_type, spec.image, title, colour)
-    badge.image_svg = artwork.svg_edition(spec.image_type, spec.image, title, colour)
+    if spec.image_type and spec.image:
+        badge.image_png, badge.image_svg = artwork.own_editions(
+            spec.image_type, spec.image, pick(spec.name, DEFAULT_LOCALE), colour
+        )
+    else:  # drawn in Finnish here; other languages on demand from the recipe in the SVG
+        badge.image_png, badge.image_svg = artwork.drawn_editions(
+            {**spec.name, **spec.label}, spec.name, colour
+        )
     badge.content_hash = spec.content_hash
     badge.is_retired = False
 

@@ -94,7 +94,7 @@ class BadgeClass(db.Model):
     award_rule: Mapped[str] = mapped_column(String(100))  # "path:<slug>" or an AwardRule
     path_id: Mapped[int | None] = mapped_column(ForeignKey("learning_path.id"), index=True)
     members: Mapped[list[str]] = mapped_column(JSON)
-    tags: Mapped[list[str]] = mapped_column(JSON)
+    tags: Mapped[list[str] | dict[str, list[str]]] = mapped_column(JSON)  # or per language
     valid_for_days: Mapped[int | None]
     alignment: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     image_alt: Mapped[Texts] = mapped_column(JSON)

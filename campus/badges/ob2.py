@@ -9,6 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from campus.clock import aware
+from campus.config import DEFAULT_LOCALE
+from campus.config import LANGUAGES
+from campus.i18n import FALLBACK_ORDER
 from campus.i18n import pick
 
 CONTEXT = "https://w3id.org/openbadges/v2"
@@ -20,14 +23,19 @@ PLACEHOLDER_REVOCATION = {
 }
 
 
+def _in(language: str | None) -> str:
+    """The query that names a language version; none for the original (Finnish)."""
+    return "" if language in (None, DEFAULT_LOCALE) else f"?lang={language}"
+
+
 @dataclass(frozen=True)
 class Urls:
     """Every public Open Badges address, built from the configured BASE_URL."""
 
     base: str
 
-    def issuer(self, slug: str) -> str:
-        return f"{self.base}/ob/issuers/{slug}"
+    def issuer(self, slug: str, language: str | None = None) -> str:
+        return f"{self.base}/ob/issuers/{slug}{_in(language)}"
 
     def revocations(self, slug: str) -> str:
         return f"{self.base}/ob/issuers/{slug}/revocations"
@@ -35,11 +43,12 @@ class Urls:
     def key(self, kid: str) -> str:
         return f"{self.base}/ob/keys/{kid}"
 
-    def badge(self, slug: str) -> str:
-        return f"{self.base}/ob/badges/{slug}"
+    def badge(self, slug: str, language: str | None = None) -> str:
+        """The badge class; the Finnish original's id has no `?lang=` (assertions name it)."""
+        return f"{self.base}/ob/badges/{slug}{_in(language)}"
 
-    def badge_image(self, slug: str) -> str:
-        return f"{self.base}/ob/badges/{slug}/image.png"
+    def badge_image(self, slug: str, language: str | None = None, fmt: str = "png") -> str:
+        return f"{self.base}/ob/badges/{slug}/image.{fmt}{_in(language)}"
 
     def criteria(self, slug: str) -> str:
         return f"{self.base}/badges/{slug}"
@@ -75,20 +84,40 @@ def recipient_matches(email: str, salt: str, identity: str) -> bool:
 
 
 def issuer_document(
-    urls: Urls, slug: str, name: str, url: str, email: str, key_id: str | None
+    urls: Urls,
+    slug: str,
+    names: dict[str, str],
+    url: str,
+    email: str,
+    key_id: str | None,
+    language: str = DEFAULT_LOCALE,
 ) -> dict[str, Any]:
-    """The issuer profile; `publicKey` is the one key that signs now (see campus.badges.rotation)."""
+    """The issuer profile in one language (its own id); `publicKey` is the one key that signs
+    now (see campus.badges.rotation). One name for every language: one document, no versions."""
+    versions = (
+        [lang for lang in LANGUAGES if names.get(lang)] if len(set(names.values())) > 1 else []
+    )
     document: dict[str, Any] = {
         "@context": CONTEXT,
         "type": "Issuer",
-        "id": urls.issuer(slug),
-        "name": name,
+        "id": urls.issuer(slug, language if versions else None),
+    }
+    if versions:
+        document["@language"] = language
+    document |= {
+        "name": pick(names, language),
         "url": url,
         "email": email,
         "revocationList": urls.revocations(slug),
     }
     if key_id is not None:
         document["publicKey"] = urls.key(key_id)
+    if len(versions) > 1:
+        document["related"] = [
+            {"type": "Issuer", "id": urls.issuer(slug, other), "@language": other}
+            for other in versions
+            if other != language
+        ]
     return document
 
 
@@ -115,23 +144,66 @@ def revocation_document(
     }
 
 
+def badge_languages(badge: Any) -> list[str]:
+    """The languages a badge class is written in: name, description and criteria all given.
+
+    The original (Finnish) is always one; `?lang=` asks for the others.
+    """
+    return [DEFAULT_LOCALE] + [
+        language
+        for language in LANGUAGES
+        if language != DEFAULT_LOCALE
+        and all(
+            (texts or {}).get(language) for texts in (badge.name, badge.description, badge.criteria)
+        )
+    ]
+
+
+def tags_in(tags: Any, language: str) -> list[str]:
+    """A badge's tags in `language`: a list is the same in every language; a mapping is per
+    language, falling back like every other text."""
+    if not tags:
+        return []
+    if isinstance(tags, list):
+        return list(tags)
+    for candidate in FALLBACK_ORDER.get(language, LANGUAGES):
+        if tags.get(candidate):
+            return list(tags[candidate])
+    return list(next(iter(tags.values()), []))
+
+
 def badge_document(
-    urls: Urls, badge: Any, issuer_slug: str, language: str = "fi"
+    urls: Urls, badge: Any, issuer_slug: str, language: str = DEFAULT_LOCALE
 ) -> dict[str, Any]:
-    """A BadgeClass in one language; `@language` says which."""
+    """A BadgeClass in one language, with an id of its own, naming its other language versions
+    (OB 2.0 `related`). Assertions name the original's id, which never changes."""
+    versions = badge_languages(badge)
+    if language not in versions:
+        language = DEFAULT_LOCALE
+    version = (badge.content_hash or "")[:12] or None
     document: dict[str, Any] = {
         "@context": CONTEXT,
         "type": "BadgeClass",
-        "id": urls.badge(badge.slug),
+        "id": urls.badge(badge.slug, language),
         "@language": language,
         "name": pick(badge.name, language),
         "description": pick(badge.description, language),
-        "image": urls.badge_image(badge.slug),
+        "image": urls.badge_image(badge.slug, language),
         "criteria": {"id": urls.criteria(badge.slug), "narrative": pick(badge.criteria, language)},
         "issuer": urls.issuer(issuer_slug),
     }
-    if badge.tags:
-        document["tags"] = list(badge.tags)
+    if version:
+        document["version"] = version
+    if tags := tags_in(badge.tags, language):
+        document["tags"] = tags
+    related = [
+        {"type": "BadgeClass", "id": urls.badge(badge.slug, other), "@language": other}
+        | ({"version": version} if version else {})
+        for other in versions
+        if other != language
+    ]
+    if related:
+        document["related"] = related
     if badge.alignment:
         document["alignment"] = [
             {

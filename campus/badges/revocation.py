@@ -19,6 +19,17 @@ def find_assertion(assertion_uuid: str) -> Assertion | None:
     ).scalar_one_or_none()
 
 
+def find_assertions(uuids: list[str]) -> tuple[list[Assertion], list[str]]:
+    """The listed assertions (each once, in order) and the ids that name none; for confirming."""
+    wanted = list(dict.fromkeys(u.strip() for u in uuids if u.strip()))
+    found = {
+        a.uuid: a
+        for chunk in (wanted[i : i + 500] for i in range(0, len(wanted), 500))
+        for a in db.session.execute(db.select(Assertion).where(Assertion.uuid.in_(chunk))).scalars()
+    }
+    return [found[u] for u in wanted if u in found], [u for u in wanted if u not in found]
+
+
 def revoke(assertion: Assertion, reason: str, now: datetime) -> bool:
     """Revoke with a reason; False when it was revoked already (the first reason stands)."""
     reason = reason.strip()

@@ -27,6 +27,7 @@ from campus.extensions import db
 
 JWS_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
 UUID_SHAPE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+ADDRESS_SHAPE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|www\.)\S+$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,21 @@ class Verification:
     checks: list[Check] = field(default_factory=list)
     assertion: Assertion | None = None
     payload: dict[str, Any] | None = None
+    # Set when what was given is no badge at all (plain text, another page, a plain image):
+    # the verdict the page shows instead of "not valid".
+    not_a_badge: str = ""
+    recipient: tuple[str, bool] | None = None  # the e-mail checked and whether it matched
 
     @property
     def valid(self) -> bool:
         return bool(self.checks) and all(check.passed for check in self.checks)
+
+    @property
+    def verdict(self) -> str:
+        """ "valid", "invalid" (a badge that fails a check) or "not-a-badge"."""
+        if self.valid:
+            return "valid"
+        return "not-a-badge" if self.not_a_badge else "invalid"
 
     def add(self, label: str, passed: bool, detail: str = "") -> bool:
         self.checks.append(Check(label, passed, detail))
@@ -61,6 +73,7 @@ def verify_image(
         payload is not None,
         "" if payload else _("No Open Badges data was found in this PNG or SVG."),
     ):
+        result.not_a_badge = _("This image carries no badge")
         return result
     assert payload is not None
     return verify_text(payload, urls, now, email, result)
@@ -78,6 +91,18 @@ def verify_text(
     text = text.strip()
     if JWS_SHAPE.match(text):
         return _verify_jws(text, urls, now, email, result)
+    if not ADDRESS_SHAPE.match(text):
+        result.not_a_badge = _("This is not a badge address")
+        result.add(
+            _("It is a badge's address or a signed badge"),
+            False,
+            _(
+                "This looks like plain text. Paste the address of a badge page (it begins "
+                "with %(base)s/badges/a/) or a signed badge (JWS), or upload the badge image.",
+                base=urls.base,
+            ),
+        )
+        return result
     match = re.fullmatch(
         re.escape(urls.base) + r"/(?:ob/assertions|badges/a)/(" + UUID_SHAPE + r")(?:\.json)?", text
     )
@@ -92,6 +117,17 @@ def verify_text(
             base=urls.base,
         ),
     ):
+        if text.startswith(urls.base + "/"):
+            result.checks[-1] = Check(
+                _("It is a badge's address"),
+                False,
+                _(
+                    "This address is on this campus but is not a badge. Open the badge and copy "
+                    "the address of its page (it begins with %(base)s/badges/a/).",
+                    base=urls.base,
+                ),
+            )
+            result.not_a_badge = _("This is not a badge address")
         return result
     assert match is not None
     assertion = find_assertion(match[1])
@@ -243,4 +279,5 @@ def _check_recipient(result: Verification, email: str, assertion: Assertion) -> 
         )
     elif not exact:
         detail = _("The badge was issued to a different e-mail address.")
+    result.recipient = (email, exact or legacy)
     result.add(_("It was issued to %(email)s", email=email), exact or legacy, detail)

@@ -10,6 +10,8 @@ from flask import Blueprint
 from flask import Response
 from flask import abort
 from flask import current_app
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
 
 from campus.badges.issuers import IssuingContext
 from campus.badges.issuers import get_badge
@@ -21,6 +23,9 @@ ob_bp = Blueprint("ob", __name__, url_prefix="/ob")
 bp = Blueprint("badges", __name__, url_prefix="/badges")
 
 JSON_LD = "application/ld+json"
+# Flash category prefix of "you earned a badge": f"{EARNED}:{assertion uuid}". The message stays
+# readable text; pages.badge_moments turns it into one moment (badges/_earned.html).
+EARNED = "badge-earned"
 
 
 def issuing_context() -> IssuingContext:
@@ -51,3 +56,30 @@ def assertion_or_404(assertion_uuid: str) -> Assertion:
     if assertion is None:
         abort(404)
     return assertion
+
+
+@ob_bp.after_request
+def open_to_backpacks(response: Response) -> Response:
+    """Every /ob answer (documents, images, errors) is readable by web backpacks and verifiers."""
+    response.headers.setdefault("Access-Control-Allow-Origin", "*")
+    return response
+
+
+@ob_bp.errorhandler(HTTPException)
+def ob_error(error: HTTPException) -> Response:
+    """Machines read /ob: an error is JSON, never the HTML error page."""
+    code = error.code or 500
+    messages = {404: _("No such Open Badges document."), 410: _("This is no longer available.")}
+    body = {"error": code, "message": messages.get(code, error.name)}
+    response = Response(
+        json.dumps(body, ensure_ascii=False), status=code, mimetype="application/json"
+    )
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@ob_bp.route("/", defaults={"unknown": ""})
+@ob_bp.route("/<path:unknown>")
+def ob_not_found(unknown: str) -> Response:
+    """Any other /ob address: a JSON 404 (the routes above match first)."""
+    abort(404)

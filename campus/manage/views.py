@@ -6,10 +6,12 @@ from flask import Blueprint
 from flask import Response
 from flask import abort
 from flask import flash
+from flask import make_response
 from flask import redirect
 from flask import render_template
 from flask import request
 from flask import url_for
+from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
@@ -19,12 +21,19 @@ from campus.auth.models import Organisation
 from campus.auth.models import OrganisationKind
 from campus.auth.models import Role
 from campus.auth.models import User
+from campus.clock import utcnow
 from campus.extensions import db
 from campus.i18n import current_language
 from campus.labels import ROLE_LABELS
+from campus.labels import STATUS_LABELS
 from campus.manage import services
 from campus.manage.forms import OrganisationForm
 from campus.manage.forms import UserRolesForm
+from campus.manage.progress import DEFAULT_DESCENDING
+from campus.manage.progress import ProgressQuery
+from campus.manage.progress import offered_paths
+from campus.manage.progress import progress_table
+from campus.manage.progress_overview import overview
 from campus.paths.models import Theme
 from campus.routing import page_number
 from campus.routing import parse_id
@@ -60,16 +69,69 @@ def index():
     return redirect(url_for("manage.progress", organisation_id=current_user.organisation_id))
 
 
+def _progress_query() -> ProgressQuery:
+    args = request.args
+    return ProgressQuery.parse(
+        args.get("q", ""), args.get("sort", ""), args.get("dir", ""), page_number(args.get("page"))
+    )
+
+
+def _progress_url_maker(organisation: Organisation, theme: Theme | None, query: ProgressQuery):
+    """url(**changes): this view's address with the same filters, defaults left out."""
+
+    def url(**changes: object) -> str:
+        values: dict[str, object] = {
+            "theme": theme.slug if theme else None,
+            "q": query.search or None,
+            "sort": query.sort,
+            "dir": "desc" if query.descending else "asc",
+            "page": query.page,
+        }
+        values.update(changes)
+        if values["sort"] == "name" and values["dir"] == "asc":
+            values["sort"] = values["dir"] = None
+        if values["page"] == 1:
+            values["page"] = None
+        return url_for("manage.progress", organisation_id=organisation.id, **values)
+
+    return url
+
+
 @bp.get("/organisations/<int:organisation_id>/progress")
 @login_required
 def progress(organisation_id: int):
     organisation = _organisation_for_manager(organisation_id)
     theme = _theme_filter()
-    table = services.organisation_progress(organisation, theme)
+    query = _progress_query()
+    paths = offered_paths(theme)
+    table = progress_table(organisation, theme, query, paths=paths)
+    if query.page > table.pages:
+        abort(404)
+    summary = overview(organisation, paths, utcnow().date())
     themes = db.session.execute(
         db.select(Theme).where(Theme.is_retired.is_(False)).order_by(Theme.position)
     ).scalars()
-    return render_template("manage/progress.html", table=table, theme=theme, themes=list(themes))
+    progress_url = _progress_url_maker(organisation, theme, query)
+    response = make_response(
+        render_template(
+            "manage/progress.html",
+            table=table,
+            theme=theme,
+            themes=list(themes),
+            query=query,
+            summary=summary,
+            progress_url=progress_url,
+            default_descending=DEFAULT_DESCENDING,
+        )
+    )
+    links = []
+    if table.has_prev:
+        links.append(f'<{progress_url(page=table.page - 1)}>; rel="prev"')
+    if table.has_next:
+        links.append(f'<{progress_url(page=table.page + 1)}>; rel="next"')
+    if links:
+        response.headers["Link"] = ", ".join(links)
+    return response
 
 
 @bp.get("/organisations/<int:organisation_id>/progress.csv")
@@ -77,7 +139,7 @@ def progress(organisation_id: int):
 def progress_csv(organisation_id: int):
     organisation = _organisation_for_manager(organisation_id)
     theme = _theme_filter()
-    table = services.organisation_progress(organisation, theme)
+    table = progress_table(organisation, theme, _progress_query(), paged=False)
     headers = [
         _("Name"),
         _("E-mail"),
@@ -89,8 +151,11 @@ def progress_csv(organisation_id: int):
         _("Required modules"),
         _("Percent"),
         _("Completed at"),
+        _("Last activity"),
     ]
-    body = "\ufeff" + services.progress_csv(table, current_language(), headers)
+    body = "\ufeff" + services.progress_csv(
+        table, current_language(), headers, STATUS_LABELS, get_timezone()
+    )
     filename = f"progress-{organisation.slug}{'-' + theme.slug if theme else ''}.csv"
     return Response(
         body,

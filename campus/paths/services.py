@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm import defer
 from sqlalchemy.orm import selectinload
 
 from campus.auth.models import User
+from campus.badges.models import Assertion
+from campus.badges.models import BadgeClass
 from campus.extensions import db
 from campus.insert_once import insert_once
 from campus.paths.activities import ActivityError
 from campus.paths.models import Completion
 from campus.paths.models import CompletionSource
 from campus.paths.models import Enrollment
+from campus.paths.models import EvidenceStatus
 from campus.paths.models import EvidenceSubmission
 from campus.paths.models import LearningPath
 from campus.paths.models import Module
@@ -34,6 +39,14 @@ class CompletionResult:
     path_completion: PathCompletion | None = None
 
 
+# Where a learner stands on one module (computed, never stored).
+class ModuleState(enum.StrEnum):
+    DONE = "done"
+    WAITING = "waiting"  # evidence sent, a reviewer has not decided yet
+    RETURNED = "returned"  # evidence returned with feedback: the learner sends a new version
+    TODO = "todo"
+
+
 @dataclass
 class PathProgress:
     path: LearningPath
@@ -42,8 +55,8 @@ class PathProgress:
     completed_at: datetime | None
     required_total: int
     required_done: int
-    next_module: Module | None
     missing_prerequisites: list[LearningPath] = field(default_factory=list)
+    evidence: dict[int, EvidenceSubmission] = field(default_factory=dict)
 
     @property
     def percent(self) -> int:
@@ -54,6 +67,34 @@ class PathProgress:
     @property
     def is_complete(self) -> bool:
         return self.completed_at is not None
+
+    def state(self, module: Module) -> ModuleState:
+        if module.id in self.done_module_ids:
+            return ModuleState.DONE
+        latest = self.evidence.get(module.id)
+        return _EVIDENCE_STATES.get(latest.status if latest else None, ModuleState.TODO)
+
+    def modules_in(self, *states: str) -> list[Module]:
+        return [m for m in self.path.active_modules if self.state(m) in states]
+
+    @property
+    def next_module(self) -> Module | None:
+        return self.next_after(None)
+
+    def next_after(self, module: Module | None) -> Module | None:
+        """The next module to work on (evidence waiting for review is not): after `module` in
+        the path first, then before it."""
+        modules = self.path.active_modules
+        index = modules.index(module) if module in modules else -1
+        later = modules[index + 1 :] + modules[: max(index, 0)]
+        return next((m for m in later if self.state(m) in _TO_DO), None)
+
+
+_EVIDENCE_STATES = {
+    EvidenceStatus.SUBMITTED: ModuleState.WAITING,
+    EvidenceStatus.RETURNED: ModuleState.RETURNED,
+}
+_TO_DO = (ModuleState.TODO, ModuleState.RETURNED)
 
 
 # --- catalogue -----------------------------------------------------------------------------
@@ -158,11 +199,12 @@ def path_progress(user: User | None, path: LearningPath) -> PathProgress:
 
 
 def progress_for_paths(user: User | None, paths: list[LearningPath]) -> dict[int, PathProgress]:
-    """Progress on many paths in three queries (the catalogue and dashboard show ten or more)."""
+    """Progress on many paths in four queries (the catalogue and dashboard show ten or more)."""
     anonymous = user is None or not getattr(user, "is_authenticated", True)
     done: set[int] = set()
     finished: dict[int, datetime] = {}
     enrolled: set[int] = set()
+    evidence: dict[int, EvidenceSubmission] = {}
     if not anonymous and paths:
         assert user is not None
         done = set(
@@ -183,6 +225,7 @@ def progress_for_paths(user: User | None, paths: list[LearningPath]) -> dict[int
                 db.select(Enrollment.path_id).where(Enrollment.user_id == user.id)
             ).scalars()
         )
+        evidence = _latest_evidence(user, [m.id for path in paths for m in path.active_modules])
     result = {}
     for path in paths:
         modules = path.active_modules
@@ -195,12 +238,24 @@ def progress_for_paths(user: User | None, paths: list[LearningPath]) -> dict[int
             completed_at=finished.get(path.id),
             required_total=len(required),
             required_done=sum(1 for m in required if m.id in path_done),
-            next_module=next((m for m in modules if m.id not in path_done), None),
             missing_prerequisites=[]
             if anonymous
             else [p for p in path.prerequisites if p.id not in finished],
+            evidence={m.id: evidence[m.id] for m in modules if m.id in evidence},
         )
     return result
+
+
+def _latest_evidence(user: User, module_ids: list[int]) -> dict[int, EvidenceSubmission]:
+    """Each module's newest evidence from `user`, in one query."""
+    latest: dict[int, EvidenceSubmission] = {}
+    for submission in db.session.execute(
+        db.select(EvidenceSubmission)
+        .where(EvidenceSubmission.user_id == user.id, EvidenceSubmission.module_id.in_(module_ids))
+        .order_by(EvidenceSubmission.submitted_at, EvidenceSubmission.id)
+    ).scalars():
+        latest[submission.module_id] = submission
+    return latest
 
 
 def my_paths(user: User) -> list[PathProgress]:
@@ -220,6 +275,42 @@ def my_paths(user: User) -> list[PathProgress]:
     )
     progress = progress_for_paths(user, paths)
     return [progress[path.id] for path in paths]
+
+
+def leave_path(user: User, path: LearningPath) -> bool:
+    """Un-enrol (False if not enrolled); completions, answers and evidence stay."""
+    enrollment = find_enrollment(user, path)
+    if enrollment is None:
+        return False
+    db.session.delete(enrollment)
+    db.session.flush()
+    return True
+
+
+# --- the badges paths award (pages link to the artwork: its bytes stay unread) ---------------
+
+_NO_ARTWORK = (defer(BadgeClass.image_png), defer(BadgeClass.image_svg))
+
+
+def path_badges(paths: list[LearningPath]) -> dict[int, BadgeClass]:
+    """The badge each path awards, by path id, in one query."""
+    query = db.select(BadgeClass).where(
+        BadgeClass.path_id.in_([p.id for p in paths]), BadgeClass.is_retired.is_(False)
+    )
+    return {b.path_id: b for b in db.session.execute(query.options(*_NO_ARTWORK)).scalars()}
+
+
+def earned_path_badges(user: User, paths: list[LearningPath]) -> dict[int, Assertion]:
+    """`user`'s award (not revoked) of each path's badge, by path id, in one query."""
+    query = (
+        db.select(Assertion)
+        .join(Assertion.badge_class)
+        .where(Assertion.user_id == user.id, Assertion.revoked_at.is_(None))
+        .where(BadgeClass.path_id.in_([p.id for p in paths]))
+        .options(contains_eager(Assertion.badge_class).options(*_NO_ARTWORK))
+        .options(defer(Assertion.baked_png), defer(Assertion.baked_svg), defer(Assertion.jws))
+    )
+    return {a.badge_class.path_id: a for a in db.session.execute(query).scalars()}
 
 
 # --- completion ----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from flask_wtf import FlaskForm
 from campus.clock import utcnow
 from campus.extensions import db
 from campus.paths import kinds
+from campus.paths import recommend
 from campus.paths import services
 from campus.paths.activities import ActivityError
 from campus.paths.forms import ActionForm
@@ -53,12 +54,13 @@ def _module_url(module: Module) -> str:
 
 
 def _announce(result: services.CompletionResult | None) -> None:
+    """One banner: the path's completion says the module's too (the page shows what is next)."""
     if result is None:
         return
-    if result.created:
-        flash(_("Module completed."), "success")
     if result.path_completion is not None:
         flash(_("Congratulations! You completed the whole path."), "success")
+    elif result.created:
+        flash(_("Module completed."), "success")
 
 
 def _guard_prerequisites(path: LearningPath):  # type: ignore[no-untyped-def]
@@ -72,22 +74,42 @@ def _guard_prerequisites(path: LearningPath):  # type: ignore[no-untyped-def]
 
 @bp.get("/")
 def catalogue():
+    """Every theme's paths; `audience` and `q` filter them (instantly with JavaScript, through
+    this GET form without); "for you" lists paths for the person's role and assessment."""
     audience = request.args.get("audience") or None
     if audience is not None and audience not in {a.value for a in Audience}:
         audience = None
+    query = (request.args.get("q") or "").strip()[:100]
     themes = services.list_themes()
-    sections = [(theme, services.active_paths(theme, audience)) for theme in themes]
+    every = [(theme, services.active_paths(theme)) for theme in themes]
+    sections = [
+        (theme, [p for p in paths if (audience is None or audience in p.audience)])
+        for theme, paths in every
+    ]
+    if query:
+        sections = [(t, [p for p in paths if recommend.matches(p, query)]) for t, paths in sections]
+    if audience is not None or query:  # a filter leaves no empty theme sections behind
+        sections = [(theme, paths) for theme, paths in sections if paths]
+    all_paths = [p for _t, paths in every for p in paths]
     progress = {}
+    suggestions: list[recommend.Suggestion] = []
     if current_user.is_authenticated:
-        progress = services.progress_for_paths(
-            current_user, [p for _t, paths in sections for p in paths]
-        )
+        progress = services.progress_for_paths(current_user, all_paths)
+        done = {path_id for path_id, p in progress.items() if p.is_complete}
+        suggestions = recommend.for_you(current_user, all_paths, done)
     return render_template(
         "paths/catalogue.html",
         sections=sections,
         progress=progress,
         audience=audience,
         audiences=list(Audience),
+        query=query,
+        shown=sum(len(paths) for _t, paths in sections),
+        suggestions=suggestions,
+        has_assessment=current_user.is_authenticated
+        and recommend.latest_assessment(current_user) is not None,
+        search_text=recommend.search_text,
+        art=recommend.theme_art(current_app.static_folder, themes),
     )
 
 
@@ -97,7 +119,12 @@ def dashboard():
     paths = services.my_paths(current_user)
     in_progress = [p for p in paths if not p.is_complete]
     completed = [p for p in paths if p.is_complete]
-    return render_template("paths/dashboard.html", in_progress=in_progress, completed=completed)
+    return render_template(
+        "paths/dashboard.html",
+        in_progress=in_progress,
+        completed=completed,
+        earned=services.earned_path_badges(current_user, [p.path for p in completed]),
+    )
 
 
 @bp.get("/paths/<slug>")
@@ -105,7 +132,14 @@ def path_detail(slug: str):
     path = _path_or_404(slug)
     user = current_user if current_user.is_authenticated else None
     progress = services.path_progress(user, path)
-    return render_template("paths/path.html", path=path, progress=progress, form=ActionForm())
+    return render_template(
+        "paths/path.html",
+        path=path,
+        progress=progress,
+        form=ActionForm(),
+        badge=services.path_badges([path]).get(path.id),
+        earned=services.earned_path_badges(user, [path]).get(path.id) if user else None,
+    )
 
 
 @bp.post("/paths/<slug>/enrol")
@@ -121,7 +155,10 @@ def enrol(slug: str):
         return redirect(url_for("paths.path_detail", slug=slug))
     db.session.commit()
     progress = services.path_progress(current_user, path)
-    flash(_("You are enrolled. Good luck!"), "success")
+    if progress.done_module_ids:  # enrolled again after leaving: the completions were kept
+        flash(_("You are enrolled again: you continue where you left off."), "success")
+    else:
+        flash(_("You are enrolled. Good luck!"), "success")
     if progress.next_module is not None:
         return redirect(_module_url(progress.next_module))
     return redirect(url_for("paths.path_detail", slug=slug))
@@ -142,9 +179,16 @@ def _kind_or_404(module: Module) -> type[kinds.ModuleKindType]:
 
 
 def _render_module(
-    path: LearningPath, module: Module, status: int = 200, form: FlaskForm | None = None
+    path: LearningPath,
+    module: Module,
+    status: int = 200,
+    form: FlaskForm | None = None,
+    error: ActivityError | None = None,
+    **extra: Any,
 ):  # type: ignore[no-untyped-def]
-    """The page, with the kind's own activity box; `form` is a refused one, shown again."""
+    """The page, with the kind's own activity box; `form` is a refused one, shown again, and
+    `error` why it was refused (beside its field, or above the form). `extra` goes into the
+    page's context as it is, for the module page and every kind's partial."""
     kind = _kind_or_404(module)
     progress = services.path_progress(current_user, path)
     modules = path.active_modules
@@ -158,8 +202,14 @@ def _render_module(
         "previous_module": modules[index - 1] if index > 0 else None,
         "following_module": modules[index + 1] if index + 1 < len(modules) else None,
         "submit_url": url_for("paths.submit", path_slug=path.slug, module_slug=module.slug),
+        **extra,
     }
     context.update(kind.page_context(module, current_user, form))
+    # Shown above the form when it belongs to none of its fields (the fields carry their own).
+    on_field = error is not None and kinds.attach_error(context.get("form"), error)
+    context["activity_error"] = None if error is None or on_field else str(error)
+    if context["activity_error"] and not kind.shows_own_errors:
+        flash(context["activity_error"], "error")
     context["activity"] = kind.render(context)
     return render_template("paths/module.html", **context), status
 
@@ -174,12 +224,22 @@ _OLD_SUBMIT_URLS = {
 }
 
 
-@bp.post("/paths/<path_slug>/<module_slug>/submit")
-@bp.post("/paths/<path_slug>/<module_slug>/<any(done, quiz, reflection, evidence):old>")
+@bp.route("/paths/<path_slug>/<module_slug>/submit", methods=["GET", "POST"])
+@bp.route(
+    "/paths/<path_slug>/<module_slug>/<any(done, quiz, reflection, evidence):old>",
+    methods=["GET", "POST"],
+)
 @login_required
 def submit(path_slug: str, module_slug: str, old: str | None = None):
-    """Every kind's activity posts here; the module's kind judges the submission."""
+    """Every kind's activity posts here; the module's kind judges the submission.
+
+    A refused submission is shown again (400) with what was typed or chosen; an accepted one
+    redirects to the module page. Opened again (reload, history, a bookmark), the address
+    leads to the module page.
+    """
     path, module = _module_or_404(path_slug, module_slug)
+    if request.method == "GET":
+        return redirect(_module_url(module))
     kind = _kind_or_404(module)
     if not kind.takes_submissions or (old is not None and _OLD_SUBMIT_URLS[old] != kind.key):
         abort(404)
@@ -194,8 +254,7 @@ def submit(path_slug: str, module_slug: str, old: str | None = None):
     try:
         result = kind.submit(current_user, module, submission)
     except ActivityError as error:
-        flash(str(error), "error")
-        return _render_module(path, module, status=400, form=form)
+        return _render_module(path, module, status=400, form=form, error=error)
     db.session.commit()
     for message, category in result.messages:
         flash(message, category)

@@ -38,16 +38,38 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ActivityError",
+    "FieldError",
     "ModuleKind",
     "ModuleKindType",
     "Submission",
     "SubmitResult",
     "all_kinds",
+    "attach_error",
     "badge_evidence",
     "get",
     "register",
     "unregister",
 ]
+
+
+class FieldError(ActivityError):
+    """An ActivityError about one field of the kind's form: shown next to that field."""
+
+    def __init__(self, message: str, field_name: str) -> None:
+        super().__init__(message)
+        self.field_name = field_name
+
+
+def attach_error(form: FlaskForm | None, error: ActivityError) -> bool:
+    """Show a FieldError beside its field of `form`; False when it belongs to no field (the
+    activity box shows it above the form)."""
+    name = getattr(error, "field_name", None)
+    field_ = form[name] if form is not None and name and name in form else None
+    if field_ is None:
+        return False
+    if str(error) not in field_.errors:
+        field_.errors = [*field_.errors, str(error)]
+    return True
 
 
 @dataclass(frozen=True)
@@ -81,6 +103,9 @@ class ModuleKindType:
     form: ClassVar[type[FlaskForm]] = ActionForm
     # False for a kind completed elsewhere (an LTI tool's score): its submit route is a 404.
     takes_submissions: ClassVar[bool] = True
+    # True when the partial shows `activity_error` (why a submission was refused) above its form;
+    # otherwise the page shows it as a flashed message.
+    shows_own_errors: ClassVar[bool] = False
 
     @classmethod
     def read_settings(cls, reader: ManifestReader) -> dict[str, Any]:

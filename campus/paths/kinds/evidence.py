@@ -42,7 +42,10 @@ MAX_LINK = 2000  # the column's length
 class EvidenceForm(FlaskForm):
     """Only the fields: check_evidence judges them, for this form and every other caller alike."""
 
-    description = TextAreaField(_l("Describe your evidence"), validators=[DataRequired()])
+    description = TextAreaField(
+        _l("Describe your evidence"),
+        validators=[DataRequired(message=_l("Describe your evidence first."))],
+    )
     link = StringField(_l("Link (optional)"))
     file = FileField(_l("File (optional)"))
     submit = SubmitField(_l("Submit for review"))
@@ -51,8 +54,8 @@ class EvidenceForm(FlaskForm):
 def check_link(link: str) -> str:
     parts = urlsplit(link)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ActivityError(
-            _("The link must be a full web address starting with https:// or http://.")
+        raise kinds.FieldError(
+            _("The link must be a full web address starting with https:// or http://."), "link"
         )
     return link
 
@@ -60,29 +63,34 @@ def check_link(link: str) -> str:
 def check_evidence(
     settings: dict[str, Any], description: str, link: str | None, has_file: bool
 ) -> tuple[str, str | None]:
-    """The description and link to store; ActivityError names what the learner must change."""
-    description = description.strip()
+    """The description and link to store; ActivityError names what the learner must change (a
+    FieldError the field of EvidenceForm it is about)."""
+    description = description.replace("\r\n", "\n").strip()
     link = (link or "").strip() or None
     if len(description) < MIN_DESCRIPTION:
-        raise ActivityError(_("Please describe your evidence in at least 20 characters."))
+        raise kinds.FieldError(
+            _("Please describe your evidence in at least 20 characters."), "description"
+        )
     if len(description) > MAX_DESCRIPTION:
-        raise ActivityError(
+        raise kinds.FieldError(
             _(
                 "Please describe your evidence in at most %(count)d characters.",
                 count=MAX_DESCRIPTION,
-            )
+            ),
+            "description",
         )
     if link and not settings.get("accept_link", True):
-        raise ActivityError(_("This module does not accept links."))
+        raise kinds.FieldError(_("This module does not accept links."), "link")
     if has_file and not settings.get("accept_file", True):
-        raise ActivityError(_("This module does not accept files."))
+        raise kinds.FieldError(_("This module does not accept files."), "file")
     if not link and not has_file:
-        raise ActivityError(_("Please add a link or a file."))
+        where = "link" if settings.get("accept_link", True) else "file"
+        raise kinds.FieldError(_("Please add a link or a file."), where)
     if link:
         check_link(link)
         if len(link) > MAX_LINK:
-            raise ActivityError(
-                _("The link is too long (at most %(count)d characters).", count=MAX_LINK)
+            raise kinds.FieldError(
+                _("The link is too long (at most %(count)d characters).", count=MAX_LINK), "link"
             )
     return description, link
 
@@ -98,21 +106,26 @@ def submit_evidence(
 ) -> EvidenceSubmission:
     """Store evidence for review. The file is written first and removed again if anything fails."""
     description, link = check_evidence(module.settings, description, link, file is not None)
+    if services.done_module_ids(user, [module.id]):
+        raise ActivityError(_("Your evidence was accepted: this module is completed."))
     if any(
         s.status == EvidenceStatus.SUBMITTED for s in services.evidence_submissions(user, module)
     ):
         raise ActivityError(_("Your earlier submission is still waiting for review."))
-    submission = insert_with_file(
-        EvidenceSubmission,
-        file,
-        rules,
-        user_id=user.id,
-        module_id=module.id,
-        description=description,
-        link_url=link,
-        status=EvidenceStatus.SUBMITTED.value,
-        submitted_at=now,
-    )
+    try:
+        submission = insert_with_file(
+            EvidenceSubmission,
+            file,
+            rules,
+            user_id=user.id,
+            module_id=module.id,
+            description=description,
+            link_url=link,
+            status=EvidenceStatus.SUBMITTED.value,
+            submitted_at=now,
+        )
+    except ActivityError as error:  # the file's type, size or emptiness: shown beside it
+        raise kinds.FieldError(str(error), "file") from error
     if submission is None:  # a concurrent twin (a double click) got in first: it waits for review
         submission = _waiting_evidence(user, module)
         assert submission is not None
@@ -133,6 +146,7 @@ def _waiting_evidence(user: User, module: Module) -> EvidenceSubmission | None:
 class Evidence(kinds.ModuleKindType):
     key = "evidence"
     label = _l("Evidence")
+    shows_own_errors = True
     settings_keys = frozenset({"prompt", "accept_file", "accept_link"})
     form = EvidenceForm
 
@@ -153,10 +167,16 @@ class Evidence(kinds.ModuleKindType):
         cls, module: Module, user: User, form: FlaskForm | None = None
     ) -> dict[str, Any]:
         rules = UploadRules.from_config(current_app.config)
-        return super().page_context(module, user, form) | {
+        form = form or EvidenceForm()
+        upload = form.file.data
+        return {
+            "form": form,
             "submissions": services.evidence_submissions(user, module),
             "max_megabytes": rules.max_megabytes,
             "extensions": rules.extensions,
+            "min_description": MIN_DESCRIPTION,
+            # a browser never keeps a chosen file when the form comes back: say which one it was
+            "refused_file_name": getattr(upload, "filename", None) or None,
         }
 
     @classmethod
@@ -175,7 +195,8 @@ class Evidence(kinds.ModuleKindType):
             submission.now,
         )
         message = _("Your evidence was submitted. A reviewer will look at it.")
-        return kinds.SubmitResult(messages=[(message, "success")])
+        # The page opens at its messages (not at the error summary the form's address names).
+        return kinds.SubmitResult(messages=[(message, "success")], anchor="main")
 
     @classmethod
     def badge_evidence(cls, user: User, module: Module) -> list[dict[str, Any]]:

@@ -1,18 +1,25 @@
 """`quiz`: multiple choice checked on the server, with a pass mark and an attempt limit.
 
-Every attempt is stored; a passing one completes the module with its score.
+Every attempt is stored; a passing one completes the module with its score. With `shuffle = true`
+the choices of each question are shown in an order of their own for each person and attempt.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
+from babel import Locale
+from babel.numbers import format_percent
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 
 from campus.auth.models import User
 from campus.extensions import db
@@ -26,6 +33,13 @@ from campus.paths.models import Module
 from campus.paths.models import QuizAttempt
 
 # --- grading (pure) ------------------------------------------------------------------------
+
+
+def percent(value: float) -> str:
+    """A score or pass mark (0–100) in the reader's locale: "33.3%" in English, "33,3 %" in
+    Finnish and Swedish; whole numbers without decimals."""
+    locale = get_locale() or Locale("en")
+    return format_percent(Decimal(str(value)) / 100, locale=locale, decimal_quantization=False)
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,41 @@ def grade_quiz(settings: Mapping[str, Any], answers: Mapping[str, list[str]]) ->
     return QuizGrade(right, total, score, score >= settings["pass_mark"], tuple(results))
 
 
+def choice_order(
+    settings: Mapping[str, Any], user_id: int, module_id: int, attempt: int
+) -> dict[str, list[dict[str, Any]]]:
+    """Each question's choices in the order shown: the manifest's, or with `shuffle` one fixed by
+    the person, the module and the attempt, so a form shown again keeps its order."""
+    generator = random.Random(f"quiz:{user_id}:{module_id}:{attempt}")
+    order = {}
+    for question in settings["questions"]:
+        choices = list(question["choices"])
+        if settings.get("shuffle"):
+            generator.shuffle(choices)
+        order[question["id"]] = choices
+    return order
+
+
+class QuizForm(FlaskForm):
+    """CSRF only: the questions come from the module. Keeps what was posted, so a refused
+    attempt is shown again with its answers."""
+
+    posted: MultiDict[str, str] | None = None
+
+    def process(self, formdata: Any = None, *args: Any, **kwargs: Any) -> None:
+        wrapped = self.meta.wrap_formdata(self, formdata)
+        if wrapped is None and formdata is not None and self.is_submitted():
+            wrapped = MultiDict()  # a post with no field at all: nothing was answered
+        self.posted = wrapped
+        super().process(wrapped, *args, **kwargs)
+
+    def answers(self, questions: list[Mapping[str, Any]]) -> dict[str, list[str]] | None:
+        """The posted answers by question id, or None when nothing was posted."""
+        if self.posted is None:
+            return None
+        return {q["id"]: self.posted.getlist(f"q-{q['id']}") for q in questions}
+
+
 # --- attempts ------------------------------------------------------------------------------
 
 
@@ -88,7 +137,12 @@ def submit_quiz(
         raise ActivityError(_("You have used all attempts for this quiz."))
     unanswered = [q for q in module.settings["questions"] if not answers.get(q["id"])]
     if unanswered:
-        raise ActivityError(_("Please answer every question before submitting."))
+        raise ActivityError(
+            _(
+                "Please answer every question before submitting: your answers are kept, and "
+                "the unanswered ones are marked below."
+            )
+        )
     grade = grade_quiz(module.settings, answers)
     attempt = QuizAttempt(
         user_id=user.id,
@@ -117,12 +171,15 @@ def submit_quiz(
 class Quiz(kinds.ModuleKindType):
     key = "quiz"
     label = _l("Quiz")
-    settings_keys = frozenset({"pass_mark", "max_attempts", "questions"})
+    shows_own_errors = True
+    settings_keys = frozenset({"pass_mark", "max_attempts", "shuffle", "questions"})
+    form = QuizForm
 
     @classmethod
     def read_settings(cls, reader: ManifestReader) -> dict[str, Any]:
         pass_mark = reader.integer("pass_mark", 1, 100)
         max_attempts = reader.integer("max_attempts", 0, 100, default=0)
+        shuffle = reader.boolean("shuffle", False)
         raw_questions = reader.data.get("questions")
         if not isinstance(raw_questions, list) or not raw_questions:
             reader.report_key("questions", "a quiz needs at least one [[questions]] entry")
@@ -155,24 +212,54 @@ class Quiz(kinds.ModuleKindType):
                     "choices": choices,
                 }
             )
-        return {"pass_mark": pass_mark, "max_attempts": max_attempts, "questions": questions}
+        return {
+            "pass_mark": pass_mark,
+            "max_attempts": max_attempts,
+            "shuffle": shuffle,
+            "questions": questions,
+        }
 
     @classmethod
     def page_context(
         cls, module: Module, user: User, form: FlaskForm | None = None
     ) -> dict[str, Any]:
+        """Each question as shown: choices in order, what is ticked (a refused attempt's answers,
+        else the latest attempt's), and whether it was left unanswered or right last time."""
+        settings = module.settings
         attempts = quiz_attempts(user, module)
         last_attempt = attempts[0] if attempts else None
         feedback = {}
         if last_attempt is not None:
-            graded = grade_quiz(module.settings, last_attempt.answers)
+            graded = grade_quiz(settings, last_attempt.answers)
             feedback = {result.question_id: result.is_correct for result in graded.results}
-        return super().page_context(module, user, form) | {
+        form = form or QuizForm(formdata=None)
+        posted = form.answers(settings["questions"]) if isinstance(form, QuizForm) else None
+        order = choice_order(settings, user.id, module.id, len(attempts))
+        questions = []
+        for question in settings["questions"]:
+            if posted is not None:
+                chosen = posted[question["id"]]
+            else:
+                chosen = last_attempt.answers.get(question["id"], []) if last_attempt else []
+            questions.append(
+                {
+                    **question,
+                    "choices": order[question["id"]],
+                    "multiple": is_multiple_answer(question),
+                    "chosen": chosen,
+                    "missing": posted is not None and not chosen,
+                    "feedback": feedback.get(question["id"]),
+                }
+            )
+        return {
+            "form": form,
+            "questions": questions,
+            "missing": [(number, q) for number, q in enumerate(questions, 1) if q["missing"]],
             "attempts": attempts,
             "attempts_left": attempts_left(user, module),
-            "is_multiple": is_multiple_answer,
             "last_attempt": last_attempt,
-            "question_feedback": feedback,
+            "last_score": percent(last_attempt.score) if last_attempt else None,
+            "pass_mark": percent(settings["pass_mark"]),
         }
 
     @classmethod
@@ -182,18 +269,18 @@ class Quiz(kinds.ModuleKindType):
             for question in module.settings["questions"]
         }
         _attempt, grade, completion = submit_quiz(user, module, answers, submission.now)
-        numbers = {"score": grade.score, "correct": grade.correct, "total": grade.total}
+        numbers = {"score": percent(grade.score), "correct": grade.correct, "total": grade.total}
         if grade.passed:
             message = (
-                _("You passed with %(score)s%% (%(correct)d/%(total)d).", **numbers),
+                _("You passed with %(score)s (%(correct)d/%(total)d).", **numbers),
                 "success",
             )
         else:
             message = (
                 _(
-                    "You got %(score)s%% (%(correct)d/%(total)d); %(pass_mark)d%% is needed to pass. "
+                    "You got %(score)s (%(correct)d/%(total)d); %(pass_mark)s is needed to pass. "
                     "Read the explanations and try again.",
-                    pass_mark=module.settings["pass_mark"],
+                    pass_mark=percent(module.settings["pass_mark"]),
                     **numbers,
                 ),
                 "error",

@@ -17,7 +17,6 @@ from campus.auth.models import User
 from campus.extensions import db
 from campus.paths import kinds
 from campus.paths import services
-from campus.paths.activities import ActivityError
 from campus.paths.manifest import ManifestReader
 from campus.paths.models import CompletionSource
 from campus.paths.models import Module
@@ -28,7 +27,11 @@ MAX_REFLECTION_LENGTH = 20_000
 
 class ReflectionForm(FlaskForm):
     text = TextAreaField(
-        _l("Your reflection"), validators=[DataRequired(), Length(max=MAX_REFLECTION_LENGTH)]
+        _l("Your reflection"),
+        validators=[
+            DataRequired(message=_l("Write your reflection first.")),
+            Length(max=MAX_REFLECTION_LENGTH),
+        ],
     )
     submit = SubmitField(_l("Save reflection"))
 
@@ -40,22 +43,26 @@ def latest_reflection(user: User, module: Module) -> ReflectionAnswer | None:
 def submit_reflection(
     user: User, module: Module, text: str, now: datetime
 ) -> tuple[ReflectionAnswer, services.CompletionResult]:
-    """Keep every version of the answer; the first long-enough one completes the module."""
-    text = text.strip()
+    """Keep every version of the answer; the first long-enough one completes the module.
+
+    Line breaks count as one character each, as in the form's live count."""
+    text = text.replace("\r\n", "\n").strip()
     if len(text) < module.settings["min_length"]:
-        raise ActivityError(
+        raise kinds.FieldError(
             _(
                 "Your reflection is %(length)d characters long; at least %(minimum)d are needed.",
                 length=len(text),
                 minimum=module.settings["min_length"],
-            )
+            ),
+            "text",
         )
     if len(text) > MAX_REFLECTION_LENGTH:
-        raise ActivityError(
+        raise kinds.FieldError(
             _(
                 "Your reflection is too long (at most %(maximum)d characters).",
                 maximum=MAX_REFLECTION_LENGTH,
-            )
+            ),
+            "text",
         )
     answer = ReflectionAnswer(user_id=user.id, module_id=module.id, text=text, submitted_at=now)
     db.session.add(answer)
@@ -67,6 +74,7 @@ def submit_reflection(
 class Reflection(kinds.ModuleKindType):
     key = "reflection"
     label = _l("Reflection")
+    shows_own_errors = True
     settings_keys = frozenset({"min_length", "prompt"})
     form = ReflectionForm
 
@@ -91,4 +99,6 @@ class Reflection(kinds.ModuleKindType):
         _answer, completion = submit_reflection(
             user, module, submission.form.text.data or "", submission.now
         )
-        return kinds.SubmitResult(completion, [(_("Your reflection was saved."), "success")])
+        # The page opens at its messages (not at the error summary the form's address names).
+        message = (_("Your reflection was saved."), "success")
+        return kinds.SubmitResult(completion, [message], anchor="main")
