@@ -58,3 +58,26 @@ class LanguageForm(FlaskForm):
         _l("Language"), choices=list(LANGUAGE_NAMES.items()), validators=[DataRequired()]
     )
     submit = SubmitField(_l("Save language"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    submit = SubmitField(_l("Send me a link"))
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
+    )
+    confirm = PasswordField(
+        _l("Repeat new password"),
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message=_l("The passwords do not match.")),
+        ],
+    )
+    submit = SubmitField(_l("Set the new password"))
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state: CSRF only."""

@@ -137,6 +137,16 @@ class RegistrationAttempt(db.Model):
     attempted_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class PasswordResetRequest(db.Model):
+    """Password-reset requests, kept one hour: bounds mails per account and requests per
+    address (campus.auth.reset), so the form cannot be used to flood an inbox."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), index=True)
+    requested_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class LoginSession(db.Model):
     """One login (one browser): its cookie holds a random token, the server only its hash.
 

@@ -100,6 +100,7 @@ def signed_in(browser, live_server: str) -> Iterator[Callable[[str | None], obje
         ("boss@omnia.fi", "/manage/organisations/1/progress"),
         (None, "/badges/"),
         (None, "/badges/verify"),
+        (None, "/auth/forgot"),
         ("learner@omnia.fi", "/badges/tutoring-work"),
         ("learner@omnia.fi", "/badges/all-eight-themes"),
         ("learner@omnia.fi", "/badges/backpack"),
