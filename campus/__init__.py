@@ -81,11 +81,13 @@ def _register_blueprints(app: Flask) -> None:
     from campus import lti
     from campus import manage
     from campus import network
+    from campus import notices
     from campus import outbox
     from campus import paths
     from campus import review
     from campus.i18n import translate_cli
 
-    for capability in (paths, auth, manage, badges, review, lti, outbox, assessments, network):
+    capabilities = (paths, auth, manage, badges, review, lti, outbox, assessments, network, notices)
+    for capability in capabilities:
         capability.init_app(app)
     app.cli.add_command(translate_cli)

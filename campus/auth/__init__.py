@@ -7,8 +7,10 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """The `auth` blueprint, `flask auth …`, and the user loader (in models)."""
+    from campus.auth import data_views  # noqa: F401 (routes)
     from campus.auth import models  # noqa: F401  (tables and the user loader)
     from campus.auth import reset_views  # noqa: F401 (routes)
+    from campus.auth import session_views  # noqa: F401 (routes)
     from campus.auth.cli import auth_cli
     from campus.auth.views import bp
 

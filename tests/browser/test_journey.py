@@ -101,6 +101,8 @@ def signed_in(browser, live_server: str) -> Iterator[Callable[[str | None], obje
         (None, "/badges/"),
         (None, "/badges/verify"),
         (None, "/auth/forgot"),
+        (None, "/about/accessibility"),
+        (None, "/about/privacy"),
         ("learner@omnia.fi", "/badges/tutoring-work"),
         ("learner@omnia.fi", "/badges/all-eight-themes"),
         ("learner@omnia.fi", "/badges/backpack"),
