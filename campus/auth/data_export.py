@@ -91,6 +91,20 @@ def _account(user: User) -> dict[str, Any]:
     }
 
 
+def _reviewed_upload(kind: str, row: Any) -> dict[str, Any]:
+    """What module evidence and badge applications share: link, file, review."""
+    return {
+        "link": row.link_url,
+        "file_name": row.file_name,
+        "file_size": row.file_size,
+        "file_in_zip": evidence_file_name(kind, row.id, row.file_name) if row.stored_name else None,
+        "status": str(row.status),
+        "submitted": _time(row.submitted_at),
+        "reviewed": _time(row.reviewed_at),
+        "feedback": row.feedback,
+    }
+
+
 def _learning(user: User) -> dict[str, Any]:
     paths = _path_slugs()
     modules = _module_names()
@@ -132,16 +146,7 @@ def _learning(user: User) -> dict[str, Any]:
             {
                 **_module(modules, row.module_id),
                 "description": row.description,
-                "link": row.link_url,
-                "file_name": row.file_name,
-                "file_size": row.file_size,
-                "file_in_zip": evidence_file_name("module", row.id, row.file_name)
-                if row.stored_name
-                else None,
-                "status": str(row.status),
-                "submitted": _time(row.submitted_at),
-                "reviewed": _time(row.reviewed_at),
-                "feedback": row.feedback,
+                **_reviewed_upload("module", row),
             }
             for row in _rows(EvidenceSubmission, user, EvidenceSubmission.id)
         ],
@@ -156,16 +161,7 @@ def _badges(user: User) -> dict[str, Any]:
             {
                 "badge": slugs.get(row.badge_class_id),
                 "narrative": row.narrative,
-                "link": row.link_url,
-                "file_name": row.file_name,
-                "file_size": row.file_size,
-                "file_in_zip": evidence_file_name("badge", row.id, row.file_name)
-                if row.stored_name
-                else None,
-                "status": str(row.status),
-                "submitted": _time(row.submitted_at),
-                "reviewed": _time(row.reviewed_at),
-                "feedback": row.feedback,
+                **_reviewed_upload("badge", row),
             }
             for row in _rows(BadgeApplication, user, BadgeApplication.id)
         ],

@@ -38,8 +38,9 @@ class RegisterForm(FlaskForm):
     submit = SubmitField(_l("Create account"))
 
 
-class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+class ResetPasswordForm(FlaskForm):
+    """A new password, typed twice (the reset link's page; the account page adds the current)."""
+
     new_password = PasswordField(
         _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
     )
@@ -50,6 +51,11 @@ class ChangePasswordForm(FlaskForm):
             EqualTo("new_password", message=_l("The passwords do not match.")),
         ],
     )
+    submit = SubmitField(_l("Set the new password"))
+
+
+class ChangePasswordForm(ResetPasswordForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     submit = SubmitField(_l("Change password"))
 
 
@@ -63,20 +69,6 @@ class LanguageForm(FlaskForm):
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     submit = SubmitField(_l("Send me a link"))
-
-
-class ResetPasswordForm(FlaskForm):
-    new_password = PasswordField(
-        _l("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)]
-    )
-    confirm = PasswordField(
-        _l("Repeat new password"),
-        validators=[
-            DataRequired(),
-            EqualTo("new_password", message=_l("The passwords do not match.")),
-        ],
-    )
-    submit = SubmitField(_l("Set the new password"))
 
 
 class ActionForm(FlaskForm):

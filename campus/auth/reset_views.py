@@ -32,6 +32,18 @@ from campus.routing import external_url
 from campus.security import require_role
 
 
+def _mail_reset_link(user: User) -> bool:
+    """Mail `user` a fresh reset link; False (logged for the operator) if it could not go."""
+    token = reset.reset_token(current_app.config["SECRET_KEY"], user)
+    subject, body = reset.reset_message(external_url("auth.reset_password", token=token))
+    try:
+        mail.send(mail.MailSettings.from_config(current_app.config), user.email, subject, body)
+    except mail.MailError:
+        current_app.logger.exception("a password-reset message could not be sent")
+        return False
+    return True
+
+
 @bp.route("/forgot", methods=["GET", "POST"])
 def forgot_password():  # type: ignore[no-untyped-def]
     form = ForgotPasswordForm()
@@ -44,13 +56,7 @@ def forgot_password():  # type: ignore[no-untyped-def]
         pages.flash_throttled(throttled.retry_after)
         return pages.too_many(render_template("auth/forgot.html", form=form), throttled.retry_after)
     if user is not None:
-        token = reset.reset_token(current_app.config["SECRET_KEY"], user)
-        subject, body = reset.reset_message(external_url("auth.reset_password", token=token))
-        try:
-            mail.send(mail.MailSettings.from_config(current_app.config), user.email, subject, body)
-        except mail.MailError:
-            # Logged for the operator; the page stays the same for every address.
-            current_app.logger.exception("a password-reset message could not be sent")
+        _mail_reset_link(user)  # a failure is logged; the page stays the same for every address
     db.session.commit()  # the request is counted either way
     return render_template(
         "auth/forgot_sent.html",
@@ -84,12 +90,7 @@ def send_reset_link(user_id: int):  # type: ignore[no-untyped-def]
             "error",
         )
         return back
-    token = reset.reset_token(current_app.config["SECRET_KEY"], target)
-    subject, body = reset.reset_message(external_url("auth.reset_password", token=token))
-    try:
-        mail.send(mail.MailSettings.from_config(current_app.config), target.email, subject, body)
-    except mail.MailError:
-        current_app.logger.exception("a password-reset message could not be sent")
+    if not _mail_reset_link(target):
         db.session.rollback()
         flash(_("The message could not be sent. Please try again later."), "error")
         return back
