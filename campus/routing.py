@@ -1,4 +1,5 @@
-"""Numbers from URLs, forms and query strings: ids the database can hold, pages that exist.
+"""Numbers from URLs, forms and query strings: ids the database can hold, pages that exist;
+and addresses: our own (`external_url`) and other sites' origins (`browser_origin`).
 
 Ids are INTEGER columns (32 bits on PostgreSQL, and SQLite's driver cannot even bind a number
 of 2^63 or more), so a larger number can name no row: it answers 404 or 400, never a 500.
@@ -6,10 +7,13 @@ of 2^63 or more), so a larger number can name no row: it answers 404 or 400, nev
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 from werkzeug.routing import Map
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_ID = 2**31 - 1
 MAX_PAGE = 100_000
 
@@ -61,3 +65,14 @@ def external_url(endpoint: str, **values: object) -> str:
     from flask import url_for
 
     return str(current_app.config["BASE_URL"]).rstrip("/") + url_for(endpoint, **values)
+
+
+def browser_origin(url: str) -> str:
+    """`scheme://host[:port]` as a browser names the origin of `url` (what `event.origin` and
+    the Origin header say): lower case, default ports left out, IPv6 hosts in brackets.
+    The caller has checked that `url` is an http(s) address with a host."""
+    parts = urlsplit(url)
+    scheme, host, port = parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}" + (f":{port}" if port and port != DEFAULT_PORTS.get(scheme) else "")

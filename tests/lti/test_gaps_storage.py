@@ -263,3 +263,13 @@ def test_gap12_the_storage_login_still_sets_the_state_cookie_and_names_no_secret
     assert "no-store" in page.headers["Cache-Control"]
     with world.app.app_context():
         assert db.session.execute(db.select(db.func.count()).select_from(LtiIdentity)).scalar() == 0
+
+
+def test_the_storage_page_names_the_lms_origin_as_the_browser_does() -> None:
+    """The page compares answers with `event.origin`, which has no default port and no upper
+    case: the origin it is given must be written the same way."""
+    from campus.routing import browser_origin
+
+    assert browser_origin("https://LMS.Example:443/api/lti/authorize") == "https://lms.example"
+    assert browser_origin("http://127.0.0.1:8080/authorize?x=1") == "http://127.0.0.1:8080"
+    assert browser_origin("https://[::1]:8443/auth") == "https://[::1]:8443"

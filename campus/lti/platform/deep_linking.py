@@ -46,10 +46,10 @@ from campus.lti.platform.tools import decode_tool_jwt
 from campus.lti.platform.tools import resource_link
 from campus.lti.platform.tools import tool_by_client_id
 from campus.paths.models import Module
+from campus.routing import DEFAULT_PORTS
 
 REQUEST_MAX_AGE = 3600  # seconds between our deep-linking request and the tool's answer
 RESOURCE_LINK = "ltiResourceLink"
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)

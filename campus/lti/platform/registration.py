@@ -36,6 +36,8 @@ from campus.lti.models import LtiStoreEntry
 from campus.lti.models import LtiTool
 from campus.lti.platform import tools as tool_services
 from campus.lti.platform.privacy import ToolPrivacy
+from campus.routing import DEFAULT_PORTS
+from campus.routing import browser_origin
 
 OFFER_PREFIX = "dynreg:"
 OFFER_LIFETIME = timedelta(hours=1)
@@ -44,7 +46,6 @@ MAX_URL = 2000
 MAX_REDIRECT_URIS = 20
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 INVALID_METADATA = "invalid_client_metadata"
-DEFAULT_PORTS = {"http": 80, "https": 443}
 DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:[0-9]{1,5})?$")
 # Identity claims a tool may ask for, and the privacy level that gives them (privacy.py).
 NAME_CLAIMS = frozenset({"name", "given_name", "family_name"})
@@ -65,15 +66,6 @@ class Offer:
     url: str  # the tool's registration URL with openid_configuration and registration_token
     tool_origin: str  # where the tool's "close" message comes from (scheme://host[:port])
     expires_at: datetime
-
-
-def origin(url: str) -> str:
-    """scheme://host[:port] as a browser names the origin (default ports left out)."""
-    parts = urlsplit(url)
-    scheme, host, port = parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
-    if ":" in host:  # an IPv6 address is bracketed in an origin
-        host = f"[{host}]"
-    return f"{scheme}://{host}" + (f":{port}" if port and port != DEFAULT_PORTS.get(scheme) else "")
 
 
 def create_offer(tool_url: str, config_url: str, created_by: int, now: datetime) -> Offer:
@@ -105,7 +97,7 @@ def create_offer(tool_url: str, config_url: str, created_by: int, now: datetime)
         ("registration_token", token),
     ]
     url = urlunsplit(parts._replace(query=urlencode(query)))
-    return Offer(url=url, tool_origin=origin(tool_url), expires_at=expires_at)
+    return Offer(url=url, tool_origin=browser_origin(tool_url), expires_at=expires_at)
 
 
 def consume_token(authorization: str | None, now: datetime) -> str:

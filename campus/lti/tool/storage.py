@@ -21,7 +21,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 
@@ -60,13 +59,6 @@ def storage_target(value: str | None) -> str | None:
     if value and TARGET_PATTERN.fullmatch(value):
         return value
     return None
-
-
-def origin_of(url: str) -> str:
-    """`scheme://host[:port]` of the LMS's OIDC authorisation URL: the origin its storage
-    frame answers from (Canvas serves the forwarding frame from that host)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _entry(key: str, now: datetime) -> LtiStoreEntry | None:

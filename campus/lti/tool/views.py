@@ -50,6 +50,7 @@ from campus.lti.tool.config import DatabaseLaunchStorage
 from campus.lti.tool.config import DatabaseToolConf
 from campus.outbound import GuardedSession
 from campus.outbound import OutboundPolicy
+from campus.routing import browser_origin
 
 bp = Blueprint("lti_tool", __name__, url_prefix="/lti/tool")
 bp.register_blueprint(identity_views.bp)
@@ -157,7 +158,9 @@ def _login_with_platform_storage(flask_request, conf, target: str, frame: str): 
     stored = platform_storage.StoredState(
         state=query["state"][0],
         target=frame,
-        origin=platform_storage.origin_of(auth_url),
+        # The LMS's storage frame answers from its authorisation URL's origin (Canvas serves
+        # the forwarding frame from that host); the page compares it with `event.origin`.
+        origin=browser_origin(auth_url),
         nonce=query["nonce"][0],
     )
     platform_storage.remember_state(stored, utcnow())
