@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import re
 import threading
+import time
+import uuid
+from functools import cache
 from html import unescape
 from pathlib import Path
 from typing import Any
 
+import jwt
 from flask import Flask
+from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
@@ -18,6 +23,7 @@ from campus.auth.models import Role
 from campus.auth.models import User
 from campus.auth.services import set_roles
 from campus.extensions import db
+from tests.conftest import BASE_URL
 from tests.conftest import FAST_HASH
 from tests.conftest import PASSWORD
 
@@ -83,3 +89,41 @@ def add_users(organisation: Organisation, accounts: dict[str, set[Role]]) -> Non
         )
         db.session.add(user)
         set_roles(user, roles)
+
+
+@cache
+def tool_key(name: str) -> tuple[str, dict[str, Any]]:
+    """A tool's private PEM and its public JWK (one per tool name, made once per test run)."""
+    from jwcrypto.jwk import JWK
+
+    from tests.lti.tool_app import make_key
+
+    private_pem, _public = make_key()
+    key = JWK.from_pem(private_pem.encode())
+    return private_pem, {**key.export_public(as_dict=True), "kid": key.thumbprint()}
+
+
+def service_token(client: FlaskClient, client_id: str, scope: str) -> dict[str, str]:
+    """The Authorization header of a client-credentials token the tool `client_id` gets from
+    the campus (signed with `tool_key(client_id)`), for AGS and NRPS calls."""
+    private_pem, public = tool_key(client_id)
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": f"{BASE_URL}/lti/token",
+        "iat": int(time.time()),
+        "exp": int(time.time()) + 300,
+        "jti": str(uuid.uuid4()),
+    }
+    assertion = jwt.encode(claims, private_pem, algorithm="RS256", headers={"kid": public["kid"]})
+    answer = client.post(
+        "/lti/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion,
+            "scope": scope,
+        },
+    )
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    return {"Authorization": f"Bearer {answer.get_json()['access_token']}"}

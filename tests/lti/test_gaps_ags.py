@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from jwcrypto.jwk import JWK
 
 from campus import create_app
 from campus.auth.models import Organisation
@@ -52,21 +47,14 @@ from tests.conftest import TEST_BADGES
 from tests.conftest import TEST_CONTENT
 from tests.conftest import now
 from tests.lti.support import add_users
-from tests.lti.tool_app import make_key
+from tests.lti.support import service_token
+from tests.lti.support import tool_key
 
 SCOPES = " ".join(sorted(SUPPORTED_SCOPES))
 SCORE = "application/vnd.ims.lis.v1.score+json"
 LINEITEM = "application/vnd.ims.lis.v2.lineitem+json"
 STAMP = "2026-11-23T12:00:00+00:00"
 ITEMS = "/lti/ags/basics/lineitems"
-
-
-@cache
-def _key(name: str) -> tuple[str, dict[str, Any]]:
-    """A private PEM and its public JWK (one per tool name, made once per test run)."""
-    private_pem, _public = make_key()
-    key = JWK.from_pem(private_pem.encode())
-    return private_pem, {**key.export_public(as_dict=True), "kid": key.thumbprint()}
 
 
 @dataclass
@@ -77,29 +65,7 @@ class Campus:
     other_id: int
 
     def token(self, client_id: str) -> dict[str, str]:
-        private_pem, public = _key(client_id)
-        claims = {
-            "iss": client_id,
-            "sub": client_id,
-            "aud": f"{BASE_URL}/lti/token",
-            "iat": int(time.time()),
-            "exp": int(time.time()) + 300,
-            "jti": str(uuid.uuid4()),
-        }
-        assertion = jwt.encode(
-            claims, private_pem, algorithm="RS256", headers={"kid": public["kid"]}
-        )
-        answer = self.client.post(
-            "/lti/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                "client_assertion": assertion,
-                "scope": SCOPES,
-            },
-        )
-        assert answer.status_code == 200, answer.get_data(as_text=True)
-        return {"Authorization": f"Bearer {answer.get_json()['access_token']}"}
+        return service_token(self.client, client_id, SCOPES)
 
     def count(self, model: Any) -> int:
         with self.app.app_context():
@@ -120,7 +86,7 @@ def _tool(slug: str, pairwise: bool = False) -> LtiTool:
         oidc_login_url="https://tool.invalid/login",
         launch_url="https://tool.invalid/launch",
         redirect_uris=[],
-        jwks={"keys": [_key(slug)[1]]},  # inline: no key set is fetched
+        jwks={"keys": [tool_key(slug)[1]]},  # inline: no key set is fetched
         pairwise_sub=pairwise,
     )
 

@@ -10,19 +10,14 @@ retired module (which opens nothing).
 from __future__ import annotations
 
 import shutil
-import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from jwcrypto.jwk import JWK
 
 from campus import create_app
 from campus.auth.models import Organisation
@@ -43,7 +38,8 @@ from tests.conftest import FAST_HASH
 from tests.conftest import TEST_CONTENT
 from tests.conftest import now
 from tests.lti.support import add_users
-from tests.lti.tool_app import make_key
+from tests.lti.support import service_token
+from tests.lti.support import tool_key
 
 SCOPES = " ".join(sorted(SUPPORTED_SCOPES))
 SCORE = "application/vnd.ims.lis.v1.score+json"
@@ -56,13 +52,6 @@ MODULES = {
 }
 
 
-@cache
-def _key(name: str) -> tuple[str, dict[str, Any]]:
-    private_pem, _public = make_key()
-    key = JWK.from_pem(private_pem.encode())
-    return private_pem, {**key.export_public(as_dict=True), "kid": key.thumbprint()}
-
-
 @dataclass
 class Campus:
     app: Flask
@@ -70,29 +59,7 @@ class Campus:
     learner_sub: str
 
     def token(self, client_id: str) -> dict[str, str]:
-        private_pem, public = _key(client_id)
-        claims = {
-            "iss": client_id,
-            "sub": client_id,
-            "aud": f"{BASE_URL}/lti/token",
-            "iat": int(time.time()),
-            "exp": int(time.time()) + 300,
-            "jti": str(uuid.uuid4()),
-        }
-        assertion = jwt.encode(
-            claims, private_pem, algorithm="RS256", headers={"kid": public["kid"]}
-        )
-        answer = self.client.post(
-            "/lti/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                "client_assertion": assertion,
-                "scope": SCOPES,
-            },
-        )
-        assert answer.status_code == 200, answer.get_data(as_text=True)
-        return {"Authorization": f"Bearer {answer.get_json()['access_token']}"}
+        return service_token(self.client, client_id, SCOPES)
 
     def rows(self) -> tuple[int, int, int]:
         """Line items, scores and completions."""
@@ -126,7 +93,7 @@ def _tool(slug: str) -> LtiTool:
         oidc_login_url="https://tool.invalid/login",
         launch_url="https://tool.invalid/launch",
         redirect_uris=[],
-        jwks={"keys": [_key(slug)[1]]},
+        jwks={"keys": [tool_key(slug)[1]]},
     )
 
 
