@@ -12,3 +12,11 @@ from blinker import Namespace
 campus_signals = Namespace()
 module_completed = campus_signals.signal("module-completed")
 path_completed = campus_signals.signal("path-completed")
+
+# Sent with the record as `sender`, inside the transaction that changed it; notifications
+# (campus.notifications) turn them into messages through the outbox.
+badge_awarded = campus_signals.signal("badge-awarded")  # sender: the new Assertion
+badge_revoked = campus_signals.signal("badge-revoked")  # sender: the revoked Assertion
+# sender: EvidenceSubmission or BadgeApplication; kwargs: accepted (bool)
+evidence_reviewed = campus_signals.signal("evidence-reviewed")
+evidence_submitted = campus_signals.signal("evidence-submitted")  # same senders, new and waiting

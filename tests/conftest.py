@@ -121,6 +121,7 @@ def make_user(app: Flask, make_org: Callable[..., int]) -> Callable[..., int]:
                 name=name or email.split("@")[0].title(),
                 password_hash=password_hash,
                 organisation_id=organisation_id,
+                email_verified_at=now(),
             )
             db.session.add(user)
             set_roles(user, roles or set())

@@ -60,6 +60,8 @@ class Organisation(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
+    # Members log in only through the organisation's OpenID provider (no campus passwords).
+    sso_only: Mapped[bool] = mapped_column(default=False, server_default="0")
     region: Mapped[Region | None] = relationship()
 
 
@@ -83,6 +85,12 @@ class User(UserMixin, db.Model):
     badge_email: Mapped[str | None] = mapped_column(String(254))
     is_active_account: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the person proved they read `email` (a link, or a provider that vouches for it):
+    # badges are issued to verified addresses only (campus.auth.verification).
+    email_verified_at: Mapped[datetime | None] = mapped_column()
+    # Set when the person deleted their account: the row stays, anonymised, so organisation
+    # statistics keep their counts (campus.auth.deletion).
+    deleted_at: Mapped[datetime | None] = mapped_column()
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -101,6 +109,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.is_active_account
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def roles(self) -> set[Role]:

@@ -16,6 +16,7 @@ from campus.auth.models import OrganisationKind
 from campus.auth.models import Role
 from campus.auth.models import User
 from campus.auth.models import UserRole
+from campus.clock import utcnow
 from campus.config import LANGUAGES
 from campus.extensions import db
 
@@ -179,6 +180,7 @@ def ensure_demo_account(password: str | None = None) -> tuple[User, str | None]:
         name="Demo Opettaja",
         password_hash=hash_password(password),
         organisation=organisation,
+        email_verified_at=utcnow(),
     )
     db.session.add(user)
     set_roles(user, {Role.ORG_ADMIN, Role.ADMIN})

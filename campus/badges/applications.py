@@ -24,6 +24,8 @@ from campus.paths.uploads import EvidenceFile
 from campus.paths.uploads import UploadRules
 from campus.paths.uploads import insert_with_file
 from campus.review import services as review
+from campus.signals import evidence_submitted
+from campus.signals import evidence_reviewed
 
 
 def latest_application(user: User, badge: BadgeClass) -> BadgeApplication | None:
@@ -71,6 +73,8 @@ def apply_for_badge(
     if application is None:  # a concurrent twin (a double click) got in first: it waits for review
         application = latest_application(user, badge)
         assert application is not None
+    else:
+        evidence_submitted.send(application)
     return application
 
 
@@ -116,6 +120,7 @@ def accept_application(
     application.feedback = feedback.strip() or None
     application.assertion_id = result.assertion.id
     db.session.flush()
+    evidence_reviewed.send(application, accepted=True)
     return result
 
 
@@ -129,3 +134,5 @@ def return_application(
     application.reviewed_at = now
     application.reviewer_id = reviewer.id
     application.feedback = feedback.strip()
+    db.session.flush()
+    evidence_reviewed.send(application, accepted=False)

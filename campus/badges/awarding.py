@@ -35,6 +35,7 @@ from campus.extensions import db
 from campus.i18n import pick
 from campus.paths import kinds
 from campus.paths.models import LearningPath
+from campus.signals import badge_awarded
 
 
 @dataclass
@@ -129,6 +130,7 @@ def award(
         if winner is None:
             raise
         return AwardResult(winner, created=False)
+    badge_awarded.send(assertion)
     result = AwardResult(assertion, created=True)
     result.milestones = _award_milestones(user, badge, context, now)
     return result

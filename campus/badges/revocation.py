@@ -11,6 +11,7 @@ from campus.badges.models import Assertion
 from campus.badges.models import BadgeClass
 from campus.badges.models import Issuer
 from campus.extensions import db
+from campus.signals import badge_revoked
 
 
 def find_assertion(assertion_uuid: str) -> Assertion | None:
@@ -41,6 +42,7 @@ def revoke(assertion: Assertion, reason: str, now: datetime) -> bool:
     assertion.revocation_reason = reason[:500]
     assertion.active_key = None
     db.session.flush()
+    badge_revoked.send(assertion)
     return True
 
 

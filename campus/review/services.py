@@ -20,6 +20,7 @@ from campus.paths.models import CompletionSource
 from campus.paths.models import EvidenceStatus
 from campus.paths.models import EvidenceSubmission
 from campus.paths.models import Module
+from campus.signals import evidence_reviewed
 
 
 class ReviewError(Exception):
@@ -76,6 +77,7 @@ def review_module_evidence(
     submission.reviewer_id = reviewer.id
     submission.feedback = feedback.strip() or None
     db.session.flush()
+    evidence_reviewed.send(submission, accepted=accept)
     if not accept:
         return None
     user = db.session.get(User, submission.user_id)

@@ -33,6 +33,7 @@ from campus.paths.models import Module
 from campus.paths.uploads import EvidenceFile
 from campus.paths.uploads import UploadRules
 from campus.paths.uploads import insert_with_file
+from campus.signals import evidence_submitted
 
 MIN_DESCRIPTION = 20  # named in its message: "… in at least 20 characters."
 MAX_DESCRIPTION = 10_000
@@ -129,6 +130,8 @@ def submit_evidence(
     if submission is None:  # a concurrent twin (a double click) got in first: it waits for review
         submission = _waiting_evidence(user, module)
         assert submission is not None
+    else:
+        evidence_submitted.send(submission)
     return submission
 
 
