@@ -9,7 +9,7 @@ PORT ?= 5000
 # and PORT, unless CAMPUS_BASE_URL says otherwise (production: the public https address).
 BASE_URL_DEFAULT := http://$(HOST):$(PORT)
 
-.PHONY: run test lint validator setup install translations translations-update check bench clean \
+.PHONY: run test lint validator peers setup install translations translations-update check bench clean \
 	print-base-url
 
 $(BIN)/activate:
@@ -61,7 +61,16 @@ print-base-url: export CAMPUS_BASE_URL ?= $(BASE_URL_DEFAULT)
 print-base-url:
 	@echo "$$CAMPUS_BASE_URL"
 
-test: setup validator
+# Independent peers from the npm registry (the OpenID Provider for the SSO tests), pinned by
+# the lockfiles kept in tests/.
+NODE_PEERS := tests/oidc/node_modules/.installed
+$(NODE_PEERS): tests/oidc/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix tests/oidc
+	touch $@
+
+peers: $(NODE_PEERS)
+
+test: setup validator peers
 	$(BIN)/ruff check campus tests bench
 	$(BIN)/python -m pytest
 

@@ -65,11 +65,17 @@ def default_config(instance_path: Path) -> dict[str, object]:
         # LTI fetches (Dynamic Registration, key sets, grade passback) may reach private,
         # loopback and link-local addresses: only for a lab or an LMS on the intranet.
         "LTI_ALLOW_PRIVATE_ADDRESSES": False,
-        # Outgoing mail (badge-address confirmation). Without MAIL_HOST, messages are written
-        # as .eml files into MAIL_DIR instead of being sent.
+        # Single sign-on (campus.auth.sso): OpenID providers on private addresses (intranet
+        # labs) and the clock skew allowed when checking id_token times.
+        "SSO_ALLOW_PRIVATE_ADDRESSES": False,
+        "SSO_CLOCK_LEEWAY": 60,
+        # Outgoing mail (campus.mail). Without MAIL_HOST, messages are written as .eml files
+        # into MAIL_DIR instead of being sent. MAIL_USE_TLS: STARTTLS (port 587); MAIL_USE_SSL:
+        # TLS from the start (port 465, which implies it).
         "MAIL_HOST": None,
         "MAIL_PORT": 25,
         "MAIL_USE_TLS": False,
+        "MAIL_USE_SSL": False,
         "MAIL_USERNAME": None,
         "MAIL_PASSWORD": None,
         "MAIL_SENDER": None,  # the From address; ISSUER_EMAIL when unset
@@ -125,13 +131,16 @@ def environment_config() -> dict[str, object]:
         config["ALLOW_REGISTRATION"] = False
     if os.environ.get("CAMPUS_LTI_ALLOW_PRIVATE_ADDRESSES", "").lower() in {"1", "true", "yes"}:
         config["LTI_ALLOW_PRIVATE_ADDRESSES"] = True
+    if os.environ.get("CAMPUS_SSO_ALLOW_PRIVATE_ADDRESSES", "").lower() in {"1", "true", "yes"}:
+        config["SSO_ALLOW_PRIVATE_ADDRESSES"] = True
     for name in ("MAIL_HOST", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_SENDER", "MAIL_DIR"):
         if value := os.environ.get(f"CAMPUS_{name}"):
             config[name] = value
     if port := os.environ.get("CAMPUS_MAIL_PORT"):
         config["MAIL_PORT"] = int(port)
-    if os.environ.get("CAMPUS_MAIL_USE_TLS", "").lower() in {"1", "true", "yes"}:
-        config["MAIL_USE_TLS"] = True
+    for name in ("MAIL_USE_TLS", "MAIL_USE_SSL"):
+        if os.environ.get(f"CAMPUS_{name}", "").lower() in {"1", "true", "yes"}:
+            config[name] = True
     for name in ("OUTBOX_INLINE_SECONDS", "OUTBOX_TIMEOUT"):
         if value := os.environ.get(f"CAMPUS_{name}"):
             config[name] = float(value)

@@ -59,6 +59,7 @@ def app(tmp_path: Path) -> Iterator[Flask]:
             "CONTENT_DIR": str(TEST_CONTENT),
             "BADGES_DIR": str(TEST_BADGES),
             "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "MAIL_DIR": str(tmp_path / "mail"),
             "KEYS_DIR": str(tmp_path / "keys"),
             "BASE_URL": BASE_URL,
             "ASSESSMENT_CAMPUS_CACHE_SECONDS": 0,  # every test's data is new

@@ -318,7 +318,8 @@ def test_bulk_award_counts_in_proper_grammar(app: Flask, client: FlaskClient, ma
         content_type="multipart/form-data",
     )
     page = preview.get_data(as_text=True)
-    assert "<strong>1</strong> person has no account (skipped)" in page
+    # Issue 12: people without an account get a claim mail (tests/test_badge_claims.py).
+    assert "<strong>1</strong> person has no account: they get a message" in page
     assert "<strong>1</strong> invalid or repeated row (skipped)" in page
     assert "<strong>0</strong> people already hold the badge" in page
     assert "have no account" not in page

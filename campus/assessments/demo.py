@@ -36,6 +36,7 @@ from campus.auth.models import Region
 from campus.auth.models import User
 from campus.auth.services import DEMO_ORGANISATION_SLUG
 from campus.auth.services import hash_password
+from campus.clock import utcnow
 from campus.extensions import db
 
 DEMO_REGION_SLUG = "demo-region"
@@ -184,7 +185,11 @@ def _people(
         if user is None:
             name = f"{_FIRST[(n * 7 + len(spec.slug)) % len(_FIRST)]} {_LAST[n % len(_LAST)]}"
             user = User(
-                email=email, name=name, password_hash=password_hash, organisation=organisation
+                email=email,
+                name=name,
+                password_hash=password_hash,
+                organisation=organisation,
+                email_verified_at=utcnow(),  # demo people: their badges are issued at once
             )
             db.session.add(user)
             report.people_created += 1

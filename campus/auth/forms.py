@@ -73,3 +73,11 @@ class ForgotPasswordForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes state: CSRF only."""
+
+
+class EmailChangeForm(FlaskForm):
+    """A new login address; the current password shows that the account's owner asks."""
+
+    email = EmailField(_l("New e-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+    submit = SubmitField(_l("Send the confirmation link"))

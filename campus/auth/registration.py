@@ -1,8 +1,9 @@
 """Self-registration that does not tell whether an address already has an account.
 
 A free and a taken address get the same answer after the same work (the password is hashed in
-both cases); only a free one gets an account. Full protection needs a verification e-mail,
-which the campus does not send yet; until then a per-address bound makes probing slow.
+both cases); only a free one gets an account, which starts unverified: the view then mails the
+address either way (campus.auth.verification.mail_after_registration), a confirmation link for
+a new account and a note for an existing one. A per-address bound makes probing slow.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def register(
     address: str,
     now: datetime,
 ) -> User | None:
-    """Create a learner account if `email` is free; None if it is taken (tell nobody which).
+    """Create an unverified learner account if `email` is free; None if it is taken (tell
+    nobody which).
 
     Raises RegistrationThrottled, or AccountError for a weak password (the same for both).
     """

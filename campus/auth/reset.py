@@ -14,6 +14,7 @@ import hmac
 from datetime import datetime
 from datetime import timedelta
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadData
 from itsdangerous import URLSafeTimedSerializer
@@ -25,6 +26,7 @@ from campus.auth.services import change_password
 from campus.auth.services import find_user_by_email
 from campus.auth.services import normalise_email
 from campus.extensions import db
+from campus.mailing import render_mail
 
 RESET_SALT = "campus-password-reset"
 RESET_MAX_AGE = timedelta(hours=1)
@@ -102,7 +104,6 @@ def request_reset(email: str, address: str, now: datetime) -> User | None:
     if user.email.endswith(LMS_MADE_DOMAIN):
         return None  # LMS-made accounts have no password and no mailbox
     return user
-    return user
 
 
 def set_new_password(user: User, new_password: str) -> None:
@@ -110,21 +111,12 @@ def set_new_password(user: User, new_password: str) -> None:
     change_password(user, new_password)
 
 
-def reset_message(link: str) -> tuple[str, str]:
-    """Subject and plain-text body, in the current request's language."""
-    subject = _("Set a new password for the campus")
-    body = "\n\n".join(
-        [
-            _("Someone asked to set a new password for your campus account."),
-            _("Open this link to choose a new password. It works once, for one hour:"),
-            link,
-            _(
-                "If you did not ask for this, you can ignore this message: your password stays "
-                "as it is."
-            ),
-        ]
-    )
-    return subject, body + "\n"
+def reset_message(link: str, locale: str) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of the mail with `link`, in `locale` (the recipient's)."""
+    with force_locale(locale):
+        subject = _("Set a new password for the campus")
+    text, html = render_mail("password_reset", locale, link=link)
+    return subject, text, html
 
 
 def _aware(value: datetime) -> datetime:

@@ -15,7 +15,6 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from campus import mail
 from campus.auth import login as login_service
 from campus.auth import pages
 from campus.auth import reset
@@ -28,20 +27,20 @@ from campus.auth.services import AccountError
 from campus.auth.views import bp
 from campus.clock import utcnow
 from campus.extensions import db
+from campus.i18n import current_language
+from campus.mailing import queue_mail
 from campus.routing import external_url
 from campus.security import require_role
 
 
-def _mail_reset_link(user: User) -> bool:
-    """Mail `user` a fresh reset link; False (logged for the operator) if it could not go."""
+def _mail_reset_link(user: User) -> None:
+    """Queue a fresh reset link for `user`, in their language; it goes right after the commit
+    (or, while the mail server is down, with `flask outbox run`)."""
     token = reset.reset_token(current_app.config["SECRET_KEY"], user)
-    subject, body = reset.reset_message(external_url("auth.reset_password", token=token))
-    try:
-        mail.send(mail.MailSettings.from_config(current_app.config), user.email, subject, body)
-    except mail.MailError:
-        current_app.logger.exception("a password-reset message could not be sent")
-        return False
-    return True
+    locale = user.locale or current_language()
+    link = external_url("auth.reset_password", token=token)
+    subject, text, html = reset.reset_message(link, locale)
+    queue_mail(user.email, subject, text, html, now=utcnow(), user_id=user.id, locale=locale)
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
@@ -56,7 +55,7 @@ def forgot_password():  # type: ignore[no-untyped-def]
         pages.flash_throttled(throttled.retry_after)
         return pages.too_many(render_template("auth/forgot.html", form=form), throttled.retry_after)
     if user is not None:
-        _mail_reset_link(user)  # a failure is logged; the page stays the same for every address
+        _mail_reset_link(user)  # the page stays the same for every address
     db.session.commit()  # the request is counted either way
     return render_template(
         "auth/forgot_sent.html",
@@ -90,13 +89,11 @@ def send_reset_link(user_id: int):  # type: ignore[no-untyped-def]
             "error",
         )
         return back
-    if not _mail_reset_link(target):
-        db.session.rollback()
-        flash(_("The message could not be sent. Please try again later."), "error")
-        return back
+    _mail_reset_link(target)
     db.session.commit()
     flash(
-        _("A link to set a new password was sent to %(address)s.", address=target.email), "success"
+        _("A link to set a new password is on its way to %(address)s.", address=target.email),
+        "success",
     )
     return back
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from datetime import datetime
 
 from flask import current_app
 from werkzeug.security import check_password_hash
@@ -53,28 +54,39 @@ def find_user_by_email(email: str) -> User | None:
 def register_user(
     email: str, name: str, password: str, organisation: Organisation, locale: str | None = None
 ) -> User:
-    """Create an account; AccountError if the e-mail is taken or the password weak.
+    """Create a verified account; AccountError if the e-mail is taken or the password weak.
 
-    For the shell: self-registration goes through campus.auth.registration, which does not tell.
+    For the shell and `flask auth create-admin`: the operator who types the address vouches for
+    it. Self-registration goes through campus.auth.registration, which does not tell whether an
+    address is taken and leaves the account unverified until its link is followed.
     """
     from flask_babel import gettext as _
 
     if find_user_by_email(email) is not None:
         raise AccountError(_("An account with this e-mail address already exists."))
     check_password_strength(password)
-    return new_user(email, name, hash_password(password), organisation, locale)
+    return new_user(
+        email, name, hash_password(password), organisation, locale, verified_at=utcnow()
+    )
 
 
 def new_user(
-    email: str, name: str, password_hash: str, organisation: Organisation, locale: str | None
+    email: str,
+    name: str,
+    password_hash: str,
+    organisation: Organisation,
+    locale: str | None,
+    verified_at: datetime | None = None,
 ) -> User:
-    """Add a learner account (the caller has checked that the e-mail is free)."""
+    """Add a learner account (the caller has checked that the e-mail is free); unverified
+    unless someone vouches for the address (`verified_at`)."""
     user = User(
         email=normalise_email(email),
         name=name.strip(),
         password_hash=password_hash,
         organisation=organisation,
         locale=locale if locale in LANGUAGES else None,
+        email_verified_at=verified_at,
     )
     db.session.add(user)
     db.session.flush()
@@ -95,6 +107,11 @@ def authenticate(email: str, password: str) -> User | None:
     user = find_user_by_email(email)
     if user is None:
         # Spend the same time as a real check so that e-mails cannot be probed by timing.
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if user.organisation.sso_only:
+        # Members of an SSO-only organisation log in through its provider (campus.auth.sso);
+        # the same time is spent, so the answer tells nothing about the account.
         check_password_hash(_dummy_hash(), password)
         return None
     if not user.is_active_account or not check_password_hash(user.password_hash, password):

@@ -23,6 +23,7 @@ from campus.auth import login as login_service
 from campus.auth import pages
 from campus.auth import registration
 from campus.auth import services
+from campus.auth import verification
 from campus.auth.forms import ChangePasswordForm
 from campus.auth.forms import LanguageForm
 from campus.auth.forms import LoginForm
@@ -77,10 +78,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    login_service.sign_out()
-    db.session.commit()
-    flash(_("You have logged out."), "info")
-    return redirect(url_for("paths.catalogue"))
+    """Ends the campus login, and the provider's too where the person came through SSO."""
+    from campus.auth.sso.logout import provider_logout_url  # sso.views imports this module
+    from campus.auth.sso.views import logout_response
+
+    return logout_response(provider_logout_url())
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -90,21 +92,24 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("paths.dashboard"))
     form = RegisterForm()
+    if request.method == "GET" and request.args.get("email"):
+        form.email.data = request.args["email"][:254]  # from a mail about a badge waiting there
     organisations = services.list_organisations()
     form.organisation.choices = [(org.id, org.name) for org in organisations]
     if not organisations:
         flash(_("No organisations exist yet. Ask an administrator to create yours."), "error")
     if form.validate_on_submit():
         organisation = db.get_or_404(Organisation, form.organisation.data)
+        now = _now()
         try:
-            registration.register(
+            created = registration.register(
                 form.email.data,
                 form.name.data,
                 form.password.data,
                 organisation,
                 current_language(),
                 pages.request_address(),
-                _now(),
+                now,
             )
         except registration.RegistrationThrottled as throttled:
             flash(
@@ -120,6 +125,8 @@ def register():
         except services.AccountError as error:
             flash(str(error), "error")
             return render_template("auth/register.html", form=form), 400
+        # A confirmation link for a new account, a note for an existing one: the same work.
+        verification.mail_after_registration(form.email.data, created, now)
         db.session.commit()
         # The same answer whether the address was free or taken: the page must not tell.
         flash(
@@ -129,6 +136,21 @@ def register():
             ),
             "info",
         )
+        flash(
+            _(
+                "Check your inbox: we sent a message to the address you gave. Open the link "
+                "in it to confirm the address. Badges are issued to confirmed addresses only."
+            ),
+            "info",
+        )
+        if not current_app.config.get("MAIL_HOST"):
+            flash(
+                _(
+                    "This campus has no mail server configured: messages are written to the "
+                    "instance/mail folder on the server."
+                ),
+                "info",
+            )
         return redirect(url_for("auth.login"))
     status = 400 if form.errors else 200
     return render_template("auth/register.html", form=form), status
@@ -140,7 +162,13 @@ def account():
     user = current_user._get_current_object()
     password_form = ChangePasswordForm(prefix="password")
     language_form = LanguageForm(language=user.locale or current_language())
-    forms = {"password_form": password_form, "language_form": language_form}
+    forms = {
+        "password_form": password_form,
+        "language_form": language_form,
+        "pending_email": verification.pending_change(user),
+        "email_managed": verification.address_managed_elsewhere(user),
+        "lms_made": verification.is_lms_made(user),
+    }
     if password_form.submit.data and password_form.validate_on_submit():
         try:
             checked = pages.check_password(user.email, password_form.current_password.data, _now())

@@ -8,6 +8,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """The `badges` and `ob` blueprints, `flask badges …`, and the path badge that follows a
     path completion (through the outbox)."""
+    from campus.badges import claim_models  # noqa: F401  (the badge_claim table)
     from campus.badges import followups
     from campus.badges.cli import badges_cli
     from campus.badges.views import bp

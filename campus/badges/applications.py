@@ -24,8 +24,8 @@ from campus.paths.uploads import EvidenceFile
 from campus.paths.uploads import UploadRules
 from campus.paths.uploads import insert_with_file
 from campus.review import services as review
-from campus.signals import evidence_submitted
 from campus.signals import evidence_reviewed
+from campus.signals import evidence_submitted
 
 
 def latest_application(user: User, badge: BadgeClass) -> BadgeApplication | None:
@@ -118,7 +118,8 @@ def accept_application(
     application.reviewed_at = now
     application.reviewer_id = reviewer.id
     application.feedback = feedback.strip() or None
-    application.assertion_id = result.assertion.id
+    # None while the badge is held for an unconfirmed address (campus.badges.claims).
+    application.assertion_id = result.assertion.id if result.assertion is not None else None
     db.session.flush()
     evidence_reviewed.send(application, accepted=True)
     return result

@@ -1,5 +1,8 @@
 """Awarding: sign, bake and store an assertion once, then any milestone it completes.
 
+Badges go to verified addresses only: an award to someone whose address is not confirmed is
+held as an open claim (campus.badges.claims issues it once the address is verified).
+
 Services flush and never commit: an award commits with the request (or the outbox job) that
 earned it, and a failure anywhere (key, signing, baking, database) rolls it all back.
 """
@@ -18,9 +21,12 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from campus.auth.models import User
+from campus.auth.services import normalise_email
 from campus.badges import ob2
 from campus.badges import signing
 from campus.badges.baking import bake
+from campus.badges.claim_models import BadgeClaim
+from campus.badges.claim_models import open_key
 from campus.badges.issuers import BadgeError
 from campus.badges.issuers import IssuingContext
 from campus.badges.models import Assertion
@@ -33,6 +39,7 @@ from campus.badges.revocation import revoke
 from campus.clock import aware
 from campus.extensions import db
 from campus.i18n import pick
+from campus.insert_once import insert_once
 from campus.paths import kinds
 from campus.paths.models import LearningPath
 from campus.signals import badge_awarded
@@ -40,9 +47,25 @@ from campus.signals import badge_awarded
 
 @dataclass
 class AwardResult:
-    assertion: Assertion
+    """`assertion` is None while the award is held (`claim` says what waits)."""
+
+    assertion: Assertion | None
     created: bool
     milestones: list[Assertion] = field(default_factory=list)
+    claim: BadgeClaim | None = None
+
+    @property
+    def held(self) -> bool:
+        return self.assertion is None
+
+
+def recipient_verified(user: User) -> bool:
+    """May badges be made out to this person's address now?
+
+    A verified login address, or a badge address an LMS launch (campus.lti.tool.provisioning)
+    or a confirmation link (campus.lti.tool.identity) set for an LMS-made account.
+    """
+    return user.email_verified or bool(user.badge_email)
 
 
 def active_assertion(user: User, badge: BadgeClass) -> Assertion | None:
@@ -106,6 +129,8 @@ def award(
         db.session.flush()
     if badge.is_retired:
         raise BadgeError(_("This badge is no longer awarded."))
+    if not recipient_verified(user):
+        return AwardResult(None, created=False, claim=hold(user, badge, now, source, evidence))
     key = signing.key_for_signing(badge.issuer, context.keys_dir, context.passphrase, now)
     salt = secrets.token_hex(16)
     assertion = Assertion(
@@ -136,6 +161,38 @@ def award(
     return result
 
 
+def hold(
+    user: User,
+    badge: BadgeClass,
+    now: datetime,
+    source: AwardSource,
+    evidence: list[dict[str, Any]] | None = None,
+    created_by: User | None = None,
+) -> BadgeClaim:
+    """The open claim that keeps `badge` for `user` until their address is verified (one per
+    badge and address: a second award finds the first)."""
+    email = normalise_email(user.email)
+    key = open_key(badge, email)
+    claim = insert_once(
+        BadgeClaim,
+        badge_class_id=badge.id,
+        email=email,
+        user_id=user.id,
+        open_key=key,
+        source=source,
+        evidence=evidence or [],
+        created_by_id=created_by.id if created_by is not None else None,
+        created_at=now,
+    )
+    if claim is None:
+        claim = db.session.execute(
+            db.select(BadgeClaim).where(BadgeClaim.open_key == key)
+        ).scalar_one()
+        if claim.user_id is None:  # claimed for the address before this account existed
+            claim.user_id = user.id
+    return claim
+
+
 def _award_milestones(
     user: User, badge: BadgeClass, context: IssuingContext, now: datetime
 ) -> list[Assertion]:
@@ -163,7 +220,7 @@ def _award_milestones(
                 AwardSource.MILESTONE,
                 [{"narrative": _milestone_narrative(milestone)}],
             )
-            if result.created:
+            if result.created and result.assertion is not None:
                 awarded.append(result.assertion)
                 awarded.extend(result.milestones)
                 held.add(milestone.slug)
@@ -225,7 +282,10 @@ def award_for_path(
 
 
 def reissue_to_current_email(user: User, context: IssuingContext, now: datetime) -> int:
-    """After the learner claims an address: badges made out to another address are re-issued."""
+    """After the learner claims an address: badges made out to another address are re-issued
+    (returns how many), and awards held until an address was confirmed are issued."""
+    from campus.badges.claims import issue_waiting_badges  # claims builds on this module
+
     email = user.badge_email or user.email
     count = 0
     for assertion in held_assertions(user):
@@ -239,4 +299,5 @@ def reissue_to_current_email(user: User, context: IssuingContext, now: datetime)
         revoke(assertion, "Re-issued to the address the learner claimed.", now)
         award(user, badge, context, now, source, evidence)
         count += 1
+    issue_waiting_badges(user, context, now)
     return count

@@ -1,4 +1,8 @@
-"""Bulk award from a CSV of `email,narrative` rows: a preview first, then one transaction."""
+"""Bulk award from a CSV of `email,narrative` rows: a preview first, then one transaction.
+
+Rows for verified accounts are awarded; the others become claims (campus.badges.claims) that
+wait for the address to be verified, with a claim mail that says how to receive the badge.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,9 @@ from flask_babel import gettext as _
 
 from campus.auth.models import User
 from campus.auth.services import normalise_email
-from campus.badges.awarding import award
+from campus.badges.awarding import recipient_verified
+from campus.badges.claims import award_to_recipient
+from campus.badges.claims import pending_claims
 from campus.badges.issuers import BadgeError
 from campus.badges.issuers import IssuingContext
 from campus.badges.models import Assertion
@@ -30,8 +36,16 @@ class BulkStatus(enum.StrEnum):
 
     AWARD = "award"
     HOLDS = "holds"
-    NO_ACCOUNT = "no_account"
+    UNVERIFIED = "unverified"  # an account that has not confirmed its address: held + claim mail
+    NO_ACCOUNT = "no_account"  # a claim and a claim mail: issued when they verify the address
+    WAITING = "waiting"  # an open claim for this badge and address exists already
     INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    awarded: int
+    claimed: int
 
 
 @dataclass(frozen=True)
@@ -70,16 +84,21 @@ def parse_bulk_csv(text: str, badge: BadgeClass) -> list[BulkRow]:
             )
         ).scalars()
     )
+    waiting = {claim.email for claim in pending_claims(badge, limit=None)}
     rows: list[BulkRow] = []
     seen: set[str] = set()
     for number, email, narrative in parsed:
         user = users.get(email)
-        if "@" not in email or email in seen:
+        if "@" not in email or len(email) > 254 or email in seen:
             status = BulkStatus.INVALID
+        elif user is not None and user.id in holders:
+            status = BulkStatus.HOLDS
+        elif email in waiting:
+            status = BulkStatus.WAITING
         elif user is None:
             status = BulkStatus.NO_ACCOUNT
-        elif user.id in holders:
-            status = BulkStatus.HOLDS
+        elif not recipient_verified(user):
+            status = BulkStatus.UNVERIFIED
         else:
             status = BulkStatus.AWARD
         seen.add(email)
@@ -97,14 +116,28 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
 
 
 def apply_bulk_award(
-    rows: list[BulkRow], badge: BadgeClass, context: IssuingContext, now: datetime
-) -> int:
-    """Award every row marked AWARD; all in the caller's one transaction."""
-    count = 0
+    rows: list[BulkRow],
+    badge: BadgeClass,
+    context: IssuingContext,
+    now: datetime,
+    created_by: User | None = None,
+    locale: str | None = None,
+) -> BulkOutcome:
+    """Award every AWARD row and open a claim (with its mail) for every UNVERIFIED and
+    NO_ACCOUNT row; all in the caller's one transaction."""
+    awarded = claimed = 0
     for row in rows:
-        if row.status != BulkStatus.AWARD or row.user is None:
+        if row.status not in ACTED_ON:
             continue
         evidence = [{"narrative": row.narrative}] if row.narrative else []
-        if award(row.user, badge, context, now, AwardSource.BULK, evidence).created:
-            count += 1
-    return count
+        result = award_to_recipient(
+            row.email, row.user, badge, context, now, AwardSource.BULK, evidence, created_by, locale
+        )
+        if result.created:
+            awarded += 1
+        elif result.held:
+            claimed += 1
+    return BulkOutcome(awarded, claimed)
+
+
+ACTED_ON = {BulkStatus.AWARD, BulkStatus.UNVERIFIED, BulkStatus.NO_ACCOUNT}

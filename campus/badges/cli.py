@@ -74,7 +74,10 @@ def award(email: str, badge_slug: str, evidence: str) -> None:
         [{"narrative": evidence}] if evidence else [],
     )
     db.session.commit()
-    click.echo(f"{'Awarded' if result.created else 'Already held'}: {result.assertion.uuid}")
+    if result.assertion is None:
+        click.echo(f"Held: {email} has not confirmed the address; issued when they do.")
+    else:
+        click.echo(f"{'Awarded' if result.created else 'Already held'}: {result.assertion.uuid}")
 
 
 @badges_cli.command("revoke")

@@ -56,6 +56,11 @@ def award_path_badge(payload: dict[str, Any], now: datetime, timeout: float) -> 
         return []
     context = IssuingContext.from_config(current_app.config)
     result = award_for_path(user, path, aware(completion.completed_at), context)
+    if result is not None and result.claim is not None:
+        # Held: badges go to confirmed addresses only (campus.badges.claims issues it then).
+        name = pick(result.claim.badge_class.name)
+        message = _("Confirm your e-mail address to receive the badge “%(name)s”.", name=name)
+        return [Announcement(user.id, message, "info")]
     if result is None or not result.created:
         return []
     return [
@@ -69,6 +74,7 @@ def award_path_badge(payload: dict[str, Any], now: datetime, timeout: float) -> 
             f"{EARNED}:{assertion.uuid}",
         )
         for assertion in [result.assertion, *result.milestones]
+        if assertion is not None
     ]
 
 

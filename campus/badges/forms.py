@@ -11,6 +11,7 @@ from wtforms import StringField
 from wtforms import SubmitField
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired
+from wtforms.validators import Email
 from wtforms.validators import Length
 from wtforms.validators import Optional
 
@@ -55,3 +56,21 @@ class BulkAwardForm(FlaskForm):
     csv_text = HiddenField()
     preview = SubmitField(_l("Preview"))
     confirm = SubmitField(_l("Award now"))
+
+
+class AwardOneForm(FlaskForm):
+    """One person, one badge: people without an account get a claim mail."""
+
+    email = EmailField(
+        _l("Recipient's e-mail"),
+        validators=[DataRequired(), Email(), Length(max=254)],
+        filters=[lambda value: value.strip() if value else value],
+    )
+    narrative = TextAreaField(
+        _l("Evidence narrative (optional)"), validators=[Optional(), Length(max=10_000)]
+    )
+    award = SubmitField(_l("Award"))
+
+
+class CancelClaimForm(FlaskForm):
+    cancel = SubmitField(_l("Cancel the claim"))

@@ -13,6 +13,9 @@ from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from campus.badges.awarding import recipient_verified
+from campus.badges.claim_models import BadgeClaim
+from campus.badges.claims import held_claims
 from campus.badges.issuers import IssuingContext
 from campus.badges.issuers import get_badge
 from campus.badges.models import Assertion
@@ -42,6 +45,15 @@ def json_ld(document: dict[str, Any], status: int = 200, cache_seconds: int = 60
         f"public, max-age={cache_seconds}" if cache_seconds else "no-cache"
     )
     return response
+
+
+@bp.app_template_global()
+def waiting_badges(user: Any) -> list[BadgeClaim]:
+    """Badges held until `user` (the template's current_user) confirms their address: for
+    badges/_held_notice.html on any page. Empty for visitors and for confirmed addresses."""
+    if not getattr(user, "is_authenticated", False) or recipient_verified(user):
+        return []
+    return held_claims(user)
 
 
 def badge_or_404(slug: str) -> BadgeClass:

@@ -211,6 +211,8 @@ def users():
 def edit_user(user_id: int):
     require_role(Role.ADMIN)
     user = db.get_or_404(User, user_id)
+    if request.method == "POST" and user.deleted_at is not None:
+        abort(409, description=_("This account has been deleted."))
     form = UserRolesForm(
         organisation=user.organisation_id,
         roles=[role.value for role in user.roles if role is not Role.LEARNER],

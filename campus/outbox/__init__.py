@@ -13,6 +13,7 @@ log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
+    from campus import mailing  # noqa: F401  (the mail handler)
     from campus.outbox import models  # noqa: F401  (the table)
     from campus.outbox import services
     from campus.outbox.cli import outbox_cli

@@ -60,22 +60,27 @@ class Handler:
     run: HandlerFunction
     remote: bool
     label: Any  # what admins read on the follow-up page (a lazy translation)
+    keep_when_done: tuple[str, ...] | None = None  # payload keys kept once it has run
 
 
 _handlers: dict[str, Handler] = {}
 
 
 def handler(
-    kind: str, remote: bool = False, label: Any = None
+    kind: str,
+    remote: bool = False,
+    label: Any = None,
+    keep_when_done: tuple[str, ...] | None = None,
 ) -> Callable[[HandlerFunction], HandlerFunction]:
     """Register `function(payload, now, timeout)` as the follow-up called `kind`.
 
     It runs in its own transaction (committed when it returns, rolled back when it raises); any
-    exception means "try again later".
+    exception means "try again later". With `keep_when_done`, a done item's payload keeps only
+    those keys: what it needed to run (a single-use link in a mail) is not kept once used.
     """
 
     def register(function: HandlerFunction) -> HandlerFunction:
-        _handlers[kind] = Handler(kind, function, remote, label or kind)
+        _handlers[kind] = Handler(kind, function, remote, label or kind, keep_when_done)
         return function
 
     return register
@@ -226,6 +231,10 @@ def run_item(item_id: int, now: datetime, timeout: float) -> list[Announcement]:
         _record_failure(item_id, error, now)
         return []
     item.status = OutboxStatus.DONE.value
+    if found.keep_when_done is not None:
+        item.payload = {
+            key: item.payload[key] for key in found.keep_when_done if key in item.payload
+        }
     item.finished_at = _utc(now)
     item.claimed_at = None
     item.last_error = None

@@ -60,10 +60,14 @@ def decide_application(application_id: int):
         abort(400)
     try:
         if form.accept.data:
-            accept_application(
+            result = accept_application(
                 application, current_user, form.feedback.data or "", issuing_context(), utcnow()
             )
-            message = _("Accepted: the badge was awarded.")
+            message = (
+                _("Accepted: the badge is issued once the learner confirms their e-mail address.")
+                if result.held
+                else _("Accepted: the badge was awarded.")
+            )
         else:
             return_application(application, current_user, form.feedback.data or "", utcnow())
             message = _("Returned to the learner with your feedback.")

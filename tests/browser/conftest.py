@@ -6,6 +6,9 @@ browser is a failure, so that a green run always includes them.
 
 from __future__ import annotations
 
+from datetime import UTC
+from datetime import datetime
+
 import os
 import shutil
 import threading
@@ -67,6 +70,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'campus.sqlite'}",
             "PASSWORD_HASH_METHOD": FAST_HASH,
             "UPLOAD_DIR": str(folder / "uploads"),
+            "MAIL_DIR": str(folder / "mail"),
             "KEYS_DIR": str(folder / "keys"),
         }
     )
@@ -108,6 +112,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 name=email.split("@")[0].title(),
                 organisation=organisation,
                 password_hash=generate_password_hash(PASSWORD, method=FAST_HASH),
+                email_verified_at=datetime.now(UTC),
             )
             db.session.add(user)
             set_roles(user, roles)

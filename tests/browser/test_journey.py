@@ -97,6 +97,7 @@ def signed_in(browser, live_server: str) -> Iterator[Callable[[str | None], obje
         ("learner@omnia.fi", "/paths/digital-strategy/my-roadmap-reflection"),
         ("learner@omnia.fi", "/paths/tutor-teacher/tutoring-evidence"),
         ("learner@omnia.fi", "/auth/account"),
+        ("learner@omnia.fi", "/auth/account/email"),
         ("boss@omnia.fi", "/manage/organisations/1/progress"),
         (None, "/badges/"),
         (None, "/badges/verify"),

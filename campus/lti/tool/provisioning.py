@@ -176,6 +176,7 @@ def user_for_launch(platform: LtiPlatform, launch: dict[str, Any], now: datetime
             identity.email = email
             if is_synthetic(user):
                 user.badge_email = email
+                user.email_verified_at = user.email_verified_at or now  # the LMS vouches
         return user
     user = User(
         email=f"lti-{uuid.uuid4().hex}@{SYNTHETIC_DOMAIN}",
@@ -183,6 +184,9 @@ def user_for_launch(platform: LtiPlatform, launch: dict[str, Any], now: datetime
         password_hash=generate_password_hash(secrets.token_urlsafe(32)),  # no password login
         organisation_id=platform.organisation_id,
         badge_email=email,
+        # The registered LMS vouches for the address it sent (badges go to it); without one
+        # the learner confirms an address by a link (campus.lti.tool.identity).
+        email_verified_at=now if email else None,
     )
     db.session.add(user)
     db.session.flush()

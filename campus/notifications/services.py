@@ -1,0 +1,223 @@
+"""Notifying people: a row for the in-campus list, and a mail at once when they chose that.
+
+Services write in the caller's transaction and never commit; mails go through the outbox
+(campus.mailing.queue_mail), so they leave only if the transaction commits, are retried while
+the mail server is down, and are sent once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from itsdangerous import BadData
+from itsdangerous import URLSafeSerializer
+from sqlalchemy import update
+
+from campus.auth.models import User
+from campus.extensions import db
+from campus.insert_once import insert_once
+from campus.notifications.models import Delivery
+from campus.notifications.models import Notification
+from campus.notifications.models import NotificationSetting
+
+PER_PAGE = 50
+UNSUBSCRIBE_SALT = "campus-notifications-unsubscribe"
+LMS_MADE_DOMAIN = "@lti.invalid"  # campus.lti.tool.provisioning.SYNTHETIC_DOMAIN: no mailbox
+
+
+# --- preferences ----------------------------------------------------------------------------
+
+
+def setting_for(user_id: int) -> NotificationSetting:
+    """The person's row, or the defaults (not added to the session) when they chose nothing."""
+    found = db.session.get(NotificationSetting, user_id)
+    if found is not None:
+        return found
+    return NotificationSetting(
+        user_id=user_id, delivery=Delivery.IMMEDIATE, weekly_org_digest=False
+    )
+
+
+def save_setting(
+    user_id: int, delivery: Delivery, weekly_org_digest: bool, now: datetime
+) -> NotificationSetting:
+    found = db.session.get(NotificationSetting, user_id)
+    if found is None:
+        found = NotificationSetting(user_id=user_id)
+        db.session.add(found)
+    found.delivery = Delivery(delivery)
+    found.weekly_org_digest = bool(weekly_org_digest)
+    found.updated_at = now
+    db.session.flush()
+    return found
+
+
+def mail_address(user: User) -> str | None:
+    """Where this person's notifications may go: a confirmed address of an active account."""
+    if not user.is_active_account or user.deleted_at is not None:
+        return None
+    if user.email.endswith(LMS_MADE_DOMAIN):  # an LMS-made account: its confirmed badge address
+        return user.badge_email or None
+    return user.email if user.email_verified else None
+
+
+# --- notifying ------------------------------------------------------------------------------
+
+
+def notify(
+    user_id: int,
+    kind: str,
+    params: dict[str, Any],
+    now: datetime,
+    *,
+    once_key: str | None = None,
+    digest_only: bool = False,
+    in_app_only: bool = False,
+    mail_now: bool = False,
+) -> Notification | None:
+    """Tell `user_id` about something; mail it now if they chose mail at once (or `mail_now`).
+
+    With `once_key`, a second notice of the same kind and key for the same person is not
+    written (None is returned): scans may run any number of times.
+    """
+    values: dict[str, Any] = {
+        "user_id": user_id,
+        "kind": kind,
+        "params": params,
+        "once_key": once_key,
+        "created_at": now,
+        "digest_only": digest_only,
+        "in_app_only": in_app_only,
+    }
+    if once_key is not None:
+        notification = insert_once(Notification, **values)
+        if notification is None:
+            return None
+    else:
+        notification = Notification(**values)
+        db.session.add(notification)
+        db.session.flush()
+    if mail_now or (
+        not digest_only and not in_app_only and setting_for(user_id).delivery == Delivery.IMMEDIATE
+    ):
+        send_now(notification, now)
+    return notification
+
+
+def send_now(notification: Notification, now: datetime) -> bool:
+    """Queue `notification` as its own mail (once); False when the person has no address."""
+    from campus.notifications.mails import queue_notification_mail
+
+    if notification.emailed_at is not None:
+        return False
+    user = db.session.get(User, notification.user_id)
+    if user is None or mail_address(user) is None:
+        return False
+    queue_notification_mail(user, notification, now)
+    notification.emailed_at = now
+    return True
+
+
+def bump_once(
+    user_id: int, kind: str, once_key: str, params: dict[str, Any], now: datetime, **flags: bool
+) -> Notification | None:
+    """Like `notify` with `once_key`, but a repeat counts up `params["count"]` on the first
+    notice instead of writing (or mailing) a second one. Returns the new notice, or None."""
+    created = notify(user_id, kind, {**params, "count": 1}, now, once_key=once_key, **flags)
+    if created is not None:
+        return created
+    existing = db.session.execute(
+        db.select(Notification).where(
+            Notification.user_id == user_id,
+            Notification.kind == kind,
+            Notification.once_key == once_key,
+        )
+    ).scalar_one()
+    count = int(existing.params.get("count") or 1) + 1
+    existing.params = {**existing.params, **params, "count": count}
+    existing.read_at = None  # news again
+    return None
+
+
+# --- the list -------------------------------------------------------------------------------
+
+
+def unread_count(user_id: int) -> int:
+    """One COUNT over the (user_id, read_at) index: cheap enough for every page's header."""
+    return db.session.execute(
+        db.select(db.func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    ).scalar_one()
+
+
+def notifications_of(user_id: int, page: int = 1) -> tuple[list[Notification], int]:
+    """One page of the person's notifications, unread first, newest first; and the total."""
+    total = db.session.execute(
+        db.select(db.func.count()).select_from(Notification).where(Notification.user_id == user_id)
+    ).scalar_one()
+    rows = db.session.execute(
+        db.select(Notification)
+        .where(Notification.user_id == user_id)
+        .order_by(
+            Notification.read_at.is_(None).desc(),
+            Notification.created_at.desc(),
+            Notification.id.desc(),
+        )
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).scalars()
+    return list(rows), total
+
+
+def mark_read(user_id: int, notification_id: int, now: datetime) -> bool:
+    """Mark one of the person's own notifications read; False when it is not theirs or gone."""
+    return bool(
+        db.session.execute(
+            update(Notification)
+            .where(
+                Notification.id == notification_id,
+                Notification.user_id == user_id,
+                Notification.read_at.is_(None),
+            )
+            .values(read_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
+
+
+def mark_all_read(user_id: int, now: datetime) -> int:
+    return db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .values(read_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+# --- unsubscribing without logging in ------------------------------------------------------
+
+
+def unsubscribe_token(secret: str, user_id: int) -> str:
+    """A signed, lasting token naming the person (mail links must keep working for years)."""
+    return str(URLSafeSerializer(secret, salt=UNSUBSCRIBE_SALT).dumps({"u": user_id}))
+
+
+def user_for_unsubscribe_token(secret: str, token: str) -> User | None:
+    if not token or len(token) > 200:
+        return None
+    try:
+        data = URLSafeSerializer(secret, salt=UNSUBSCRIBE_SALT).loads(token)
+    except BadData:
+        return None
+    user_id = data.get("u") if isinstance(data, dict) else None
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        return None
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.deleted_at is None else None
+
+
+def unsubscribe(user_id: int, now: datetime) -> NotificationSetting:
+    """No more notification mail of any kind (the list in the campus stays)."""
+    return save_setting(user_id, Delivery.OFF, False, now)
