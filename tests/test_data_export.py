@@ -176,3 +176,45 @@ def test_baked_badges_are_real_png_and_svg(
         assert unbake(svg) == stored.jws
     assert data["evidence_submissions"][0]["file_in_zip"] is None
     assert not [name for name in archive.namelist() if name.startswith("evidence/")]
+
+
+def test_newer_capabilities_add_their_rows_to_the_download(
+    app: Flask, make_user: Callable[..., int]
+) -> None:
+    """Single sign-on identities, a pending address change and waiting badges are the person's."""
+    from campus.auth.data_export import personal_data
+    from campus.auth.sso.models import OidcIdentity
+    from campus.auth.sso.models import OidcProvider
+    from campus.auth.verification_models import EmailChange
+    from campus.badges.claims import held_claims
+
+    me = make_user("me@example.org")
+    other = make_user("other@example.org")
+    with app.app_context():
+        user = db.session.get(User, me)
+        provider = OidcProvider(
+            slug="idp",
+            name="IdP",
+            issuer="https://idp.example",
+            client_id="campus",
+            client_secret="s3cret-never-exported",
+            organisation_id=user.organisation_id,
+        )
+        db.session.add(provider)
+        db.session.flush()
+        for user_id, subject in ((me, "sub-me"), (other, "sub-other")):
+            db.session.add(
+                OidcIdentity(
+                    provider_id=provider.id, issuer=provider.issuer, subject=subject, user_id=user_id
+                )
+            )
+        db.session.add(EmailChange(user_id=me, new_email="new@example.org", requested_at=now()))
+        user.email_verified_at = None
+        context = IssuingContext.from_config(app.config)
+        award(user, get_badge("basics"), context, now(), AwardSource.PATH)
+        assert held_claims(user)
+        data = json.loads(json.dumps(personal_data(user)))
+    assert [row["subject"] for row in data["sso_identities"]] == ["sub-me"]
+    assert data["pending_email_change"]["new_email"] == "new@example.org"
+    assert [(row["badge"], row["issued"]) for row in data["badge_claims"]] == [("basics", None)]
+    assert "s3cret-never-exported" not in json.dumps(data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,26 @@ from campus.paths.models import QuizAttempt
 from campus.paths.models import ReflectionAnswer
 
 FORMAT_VERSION = 1
+
+Exporter = Callable[[User], Any]
+_exporters: dict[str, Exporter] = {}  # sections added by newer capabilities, by key
+
+
+def exports(key: str) -> Callable[[Exporter], Exporter]:
+    """Register `function(user)` as the `key` section of the person's data: a capability that
+    stores personal rows says so next to them (as it registers its eraser), so the download
+    never misses a table that this module was not told about."""
+
+    def register(function: Exporter) -> Exporter:
+        _exporters[key] = function
+        return function
+
+    return register
+
+
+def time_text(moment: datetime | None) -> str | None:
+    """Times as in the rest of the file (ISO 8601, UTC), for the registered sections."""
+    return _time(moment)
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -252,6 +273,7 @@ def personal_data(user: User) -> dict[str, Any]:
         **_learning(user),
         **_badges(user),
         **_other(user),
+        **{key: export(user) for key, export in _exporters.items()},
     }
 
 

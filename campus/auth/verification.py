@@ -27,6 +27,8 @@ from itsdangerous import BadData
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 
+from campus.auth.data_export import exports
+from campus.auth.data_export import time_text
 from campus.auth.deletion import Erasure
 from campus.auth.deletion import erases
 from campus.auth.login import LoginThrottled
@@ -337,3 +339,11 @@ def _erase(erasure: Erasure) -> None:
     """A pending new address is personal data; the hourly counts go with the account."""
     for table in (EmailChange, VerificationRequest):
         db.session.execute(db.delete(table).where(table.user_id == erasure.user.id))
+
+
+@exports("pending_email_change")
+def _export(user: User) -> dict[str, str | None] | None:
+    change = db.session.get(EmailChange, user.id)
+    if change is None:
+        return None
+    return {"new_email": change.new_email, "requested": time_text(change.requested_at)}

@@ -15,6 +15,8 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_
 
+from campus.auth.data_export import exports
+from campus.auth.data_export import time_text
 from campus.auth.deletion import Erasure
 from campus.auth.deletion import erases
 from campus.auth.models import User
@@ -259,3 +261,23 @@ def _erase(erasure: Erasure) -> None:
             or_(BadgeClaim.user_id == erasure.user.id, BadgeClaim.email.in_(erasure.emails))
         )
     )
+
+
+@exports("badge_claims")
+def _export(user: User) -> list[dict[str, Any]]:
+    """Badges waiting for the person (or for their address), issued or not."""
+    rows = db.session.execute(
+        db.select(BadgeClaim)
+        .where(or_(BadgeClaim.user_id == user.id, BadgeClaim.email == normalise_email(user.email)))
+        .order_by(BadgeClaim.id)
+    ).scalars()
+    return [
+        {
+            "badge": row.badge_class.slug,
+            "email": row.email,
+            "created": time_text(row.created_at),
+            "issued": time_text(row.issued_at),
+            "cancelled": time_text(row.cancelled_at),
+        }
+        for row in rows
+    ]
