@@ -82,12 +82,25 @@ def _register_blueprints(app: Flask) -> None:
     from campus import manage
     from campus import network
     from campus import notices
+    from campus import notifications
     from campus import outbox
     from campus import paths
     from campus import review
     from campus.i18n import translate_cli
 
-    capabilities = (paths, auth, manage, badges, review, lti, outbox, assessments, network, notices)
+    capabilities = (
+        paths,
+        auth,
+        manage,
+        badges,
+        review,
+        lti,
+        outbox,
+        assessments,
+        network,
+        notices,
+        notifications,
+    )
     for capability in capabilities:
         capability.init_app(app)
     app.cli.add_command(translate_cli)
