@@ -41,3 +41,37 @@ def test_upgrade_empty_database_to_head_matches_models(tmp_path: Path) -> None:
         downgrade(revision="base")
         with db.engine.connect() as connection:
             assert set(sa.inspect(connection).get_table_names()) == {"alembic_version"}
+
+
+def test_accounts_made_before_verification_existed_count_as_verified(tmp_path: Path) -> None:
+    """0014 turns on "badges only to confirmed addresses"; it must not hold the badges of every
+    account that existed before (their addresses were accepted as they were until then)."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "k",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'v.sqlite'}",
+        }
+    )
+    with app.app_context():
+        upgrade(revision="0013_password_reset")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO organisation (id, slug, name, kind, created_at) "
+                    "VALUES (1, 'o', 'O', 'other', '2026-01-02 03:04:05')"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    'INSERT INTO "user" (id, email, name, password_hash, organisation_id, '
+                    "is_active_account, created_at) "
+                    "VALUES (1, 'old@example.org', 'Old', 'x', 1, 1, '2026-01-02 03:04:05')"
+                )
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            verified = connection.execute(
+                sa.text('SELECT email_verified_at FROM "user" WHERE id = 1')
+            ).scalar_one()
+        assert str(verified).startswith("2026-01-02 03:04:05")
