@@ -205,7 +205,10 @@ def test_newer_capabilities_add_their_rows_to_the_download(
         for user_id, subject in ((me, "sub-me"), (other, "sub-other")):
             db.session.add(
                 OidcIdentity(
-                    provider_id=provider.id, issuer=provider.issuer, subject=subject, user_id=user_id
+                    provider_id=provider.id,
+                    issuer=provider.issuer,
+                    subject=subject,
+                    user_id=user_id,
                 )
             )
         db.session.add(EmailChange(user_id=me, new_email="new@example.org", requested_at=now()))

@@ -6,13 +6,12 @@ browser is a failure, so that a green run always includes them.
 
 from __future__ import annotations
 
-from datetime import UTC
-from datetime import datetime
-
 import os
 import shutil
 import threading
 from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 import pytest
