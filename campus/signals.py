@@ -20,3 +20,5 @@ badge_revoked = campus_signals.signal("badge-revoked")  # sender: the revoked As
 # sender: EvidenceSubmission or BadgeApplication; kwargs: accepted (bool)
 evidence_reviewed = campus_signals.signal("evidence-reviewed")
 evidence_submitted = campus_signals.signal("evidence-submitted")  # same senders, new and waiting
+# sender: the OutboxItem that gave up after its last retry; admins are notified (notifications)
+outbox_item_failed = campus_signals.signal("outbox-item-failed")

@@ -4,6 +4,8 @@ organisations, evidence for review, and the mails the outbox holds."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +29,28 @@ from campus.paths.uploads import EvidenceFile
 from campus.paths.uploads import UploadRules
 
 
-def with_notifications(app: Flask, tmp_path: Path) -> Flask:
-    """The test app with this capability (also before the factory lists it) and a mail folder."""
-    if "notifications" not in app.blueprints:
+@contextmanager
+def with_notifications(app: Flask, tmp_path: Path) -> Iterator[Flask]:
+    """The test app with this capability (also before the factory lists it) and a mail folder.
+
+    Signal receivers are process-wide: when this added them, they are taken back afterwards,
+    so that later test modules run as their factory made their apps.
+    """
+    added = "notifications" not in app.blueprints
+    if added:
         from campus import notifications
 
         notifications.init_app(app)
         with app.app_context():
             db.create_all()
     app.config["MAIL_DIR"] = str(tmp_path / "mail")
-    return app
+    try:
+        yield app
+    finally:
+        if added:
+            from campus.notifications.events import disconnect_receivers
+
+            disconnect_receivers()
 
 
 def signed_in(app: Flask, email: str) -> FlaskClient:

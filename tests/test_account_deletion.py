@@ -234,6 +234,7 @@ def test_deleting_keeps_counts_and_verifiable_badges_and_erases_the_rest(
         assert [(item.user_id, item.payload.get("to")) for item in remaining] == [
             (None, OTHER),
             (other, None),
+            (other, OTHER),  # their "you earned a badge" notification
         ]
         # The reviewed evidence stays as a count, without its content; the waiting one goes.
         (evidence,) = db.session.execute(

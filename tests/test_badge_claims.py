@@ -68,6 +68,17 @@ def claims() -> list[BadgeClaim]:
     return list(db.session.execute(db.select(BadgeClaim).order_by(BadgeClaim.id)).scalars())
 
 
+def no_notification_mail(app: Flask, *user_ids: int) -> None:
+    """Holders hear of awards by mail (campus.notifications); these tests count claim mails."""
+    from campus.notifications.models import Delivery
+    from campus.notifications.services import save_setting
+
+    with app.app_context():
+        for user_id in user_ids:
+            save_setting(user_id, Delivery.OFF, False, now())
+        db.session.commit()
+
+
 def claim_mails() -> list[dict]:
     return [
         item.payload
@@ -232,6 +243,7 @@ def test_award_to_a_verified_account_is_immediate(
     app: Flask, admin: FlaskClient, make_user
 ) -> None:
     person_id = make_user("known@example.org")
+    no_notification_mail(app, person_id)
     answer = admin.post(
         "/badges/admin/reviewed/award-one",
         data={"email": "Known@example.org", "narrative": ""},
@@ -320,7 +332,7 @@ def test_a_failed_award_changes_nothing(app: Flask, make_user, monkeypatch) -> N
 def test_bulk_award_makes_claims_for_unknown_and_unverified_addresses(
     app: Flask, admin: FlaskClient, make_user
 ) -> None:
-    make_user("member@example.org")
+    no_notification_mail(app, make_user("member@example.org"))
     with app.app_context():
         unverified(make_user, "quiet@example.org")
     csv_text = (

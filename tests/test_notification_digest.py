@@ -5,6 +5,7 @@ through the outbox, which waits out a mail server that is down."""
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from campus.badges.awarding import award
 from campus.badges.issuers import get_badge
 from campus.badges.models import Assertion
 from campus.badges.models import AwardSource
+from campus.badges.revocation import revoke
 from campus.clock import utcnow
 from campus.extensions import db
 from campus.notifications import digest
@@ -43,8 +45,9 @@ from campus.paths.models import PathCompletion
 
 
 @pytest.fixture
-def app(app: Flask, tmp_path: Path) -> Flask:
-    return with_notifications(app, tmp_path)
+def app(app: Flask, tmp_path: Path) -> Iterator[Flask]:
+    with with_notifications(app, tmp_path) as ready:
+        yield ready
 
 
 def _english(app: Flask, user_id: int, delivery: Delivery = Delivery.IMMEDIATE) -> None:
@@ -76,7 +79,7 @@ def test_daily_digest_collects_everything_once(app: Flask, make_user, make_org) 
     _english(app, off_id, Delivery.OFF)
     _english(app, reviewer_id)  # mail at once, but queues come in the digest
     with app.app_context():
-        _award(app, digest_id, "basics")
+        badge_id = _award(app, digest_id, "basics").id
         _award(app, digest_id, "reviewed")  # and the milestone "both"
         _award(app, off_id, "basics")
         db.session.commit()
@@ -104,13 +107,23 @@ def test_daily_digest_collects_everything_once(app: Flask, make_user, make_org) 
         assert all(n.digest_sent_at is None and n.emailed_at is None for n in notices(off_id))
         assert kinds_of(app, off_id) == ["badge_awarded"]  # still in the campus
 
+    # Earned later the same day: tomorrow's digest (one a day, however often cron runs it).
+    with app.app_context():
+        revoke(db.session.get(Assertion, badge_id), "Issued in error", utcnow())
+        db.session.commit()
+    assert "0 digest(s) queued" in _daily(app)
+    with app.app_context():
+        assert digest.send_daily_digests(utcnow() + timedelta(days=1)) == 1
+        db.session.commit()
+    assert "Your badge “Basics badge” was revoked" in queued_mails(app)[-1]["text"]
+
     # Read in the campus before the digest ran: not mailed again.
     with app.app_context():
-        _award(app, digest_id, "basics", now() + timedelta(days=400))  # earned again
+        _award(app, digest_id, "basics", utcnow())  # earned again
         db.session.commit()
         services.mark_all_read(digest_id, utcnow())
         db.session.commit()
-    assert "0 digest(s) queued" in _daily(app)
+        assert digest.send_daily_digests(utcnow() + timedelta(days=3)) == 0
 
 
 def test_a_failing_mail_server_gets_the_digest_once_it_is_back(

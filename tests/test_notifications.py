@@ -4,6 +4,7 @@ its unread count, the settings, and unsubscribing from a mail without logging in
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default
@@ -43,8 +44,9 @@ from campus.review.services import review_module_evidence
 
 
 @pytest.fixture
-def app(app: Flask, tmp_path: Path) -> Flask:
-    return with_notifications(app, tmp_path)
+def app(app: Flask, tmp_path: Path) -> Iterator[Flask]:
+    with with_notifications(app, tmp_path) as ready:
+        yield ready
 
 
 @pytest.fixture
@@ -318,8 +320,8 @@ def test_a_broken_notification_never_undoes_the_review(
 def test_deleting_the_account_erases_its_notices_and_mails(
     app: Flask, people: dict[str, int]
 ) -> None:
+    from campus.auth.data_export import personal_data
     from campus.auth.deletion import delete_account
-    from campus.notifications.erasure import personal_data
 
     submission_id = submit_module_evidence(app, people["learner"])
     with app.app_context():
@@ -327,7 +329,7 @@ def test_deleting_the_account_erases_its_notices_and_mails(
         award(learner, get_badge("basics"), context(app), now(), AwardSource.PATH)
         services.save_setting(learner.id, Delivery.DAILY_DIGEST, False, now())
         db.session.commit()
-        exported = personal_data(learner.id)
+        exported = personal_data(learner)["notifications"]  # in "Download my data"
         assert exported["settings"]["delivery"] == "daily_digest"
         assert [n["kind"] for n in exported["notifications"]] == ["badge_awarded"]
         delete_account(learner, keep_badges=False, now=now())  # revoking notifies: erased too

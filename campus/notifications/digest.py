@@ -35,6 +35,8 @@ from campus.paths.models import PathCompletion
 
 EXPIRY_NOTICE = timedelta(days=30)
 WEEK = timedelta(days=7)
+# At most one digest a day per person, even if cron runs the command twice (or late, then on time).
+DIGEST_GAP = timedelta(hours=20)
 
 
 # --- daily digest ---------------------------------------------------------------------------
@@ -51,16 +53,22 @@ def _waiting_for_digest():  # type: ignore[no-untyped-def]
 
 
 def send_daily_digests(now: datetime) -> int:
-    """One mail per person with notices waiting (unless they turned mail off); returns how many.
+    """One mail per person with notices waiting (unless they turned mail off, or had a digest
+    in the last DIGEST_GAP); returns how many.
 
     People who chose mail at once get a digest only of digest-only notices (reviewers' queues)
     and of what reached no mail before (e.g. from while their mail was off).
     """
     off = db.select(NotificationSetting.user_id).where(NotificationSetting.delivery == Delivery.OFF)
+    had_one = db.select(Notification.user_id).where(Notification.digest_sent_at > now - DIGEST_GAP)
     user_ids = list(
         db.session.execute(
             db.select(Notification.user_id)
-            .where(*_waiting_for_digest(), Notification.user_id.not_in(off))
+            .where(
+                *_waiting_for_digest(),
+                Notification.user_id.not_in(off),
+                Notification.user_id.not_in(had_one),
+            )
             .distinct()
             .order_by(Notification.user_id)
         ).scalars()

@@ -1,13 +1,15 @@
 """Data rights: a deleted account's notifications and settings go (they hold reviewers'
-feedback and names); the data download lists them (`personal_data`)."""
+feedback and names), and the data download has them (the `notifications` section)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from campus.auth.data_export import exports
+from campus.auth.data_export import time_text
 from campus.auth.deletion import Erasure
 from campus.auth.deletion import erases
-from campus.clock import aware_or_none
+from campus.auth.models import User
 from campus.extensions import db
 from campus.notifications.models import Notification
 from campus.notifications.models import NotificationSetting
@@ -24,16 +26,13 @@ def erase_notifications(erasure: Erasure) -> None:
         )
 
 
-def _time(value: Any) -> str | None:
-    moment = aware_or_none(value)
-    return moment.isoformat() if moment is not None else None
-
-
-def personal_data(user_id: int) -> dict[str, Any]:
-    """The person's notification settings and notifications, for campus.auth.data_export."""
-    setting = db.session.get(NotificationSetting, user_id)
+@exports("notifications")
+def personal_data(user: User) -> dict[str, Any]:
+    """The person's notification settings and notifications (what they were about: ids and
+    data, as stored)."""
+    setting = db.session.get(NotificationSetting, user.id)
     rows = db.session.execute(
-        db.select(Notification).where(Notification.user_id == user_id).order_by(Notification.id)
+        db.select(Notification).where(Notification.user_id == user.id).order_by(Notification.id)
     ).scalars()
     return {
         "settings": {
@@ -44,10 +43,10 @@ def personal_data(user_id: int) -> dict[str, Any]:
             {
                 "kind": row.kind,
                 "params": row.params,
-                "created_at": _time(row.created_at),
-                "read_at": _time(row.read_at),
-                "emailed_at": _time(row.emailed_at),
-                "digest_sent_at": _time(row.digest_sent_at),
+                "created_at": time_text(row.created_at),
+                "read_at": time_text(row.read_at),
+                "emailed_at": time_text(row.emailed_at),
+                "digest_sent_at": time_text(row.digest_sent_at),
             }
             for row in rows
         ],

@@ -199,3 +199,12 @@ def connect_receivers() -> None:
     badge_awarded.connect(on_badge_awarded)
     badge_revoked.connect(on_badge_revoked)
     outbox_item_failed.connect(on_outbox_item_failed)
+
+
+def disconnect_receivers() -> None:
+    """Signals are process-wide: tests that add this capability to an app take it back."""
+    evidence_reviewed.disconnect(on_evidence_reviewed)
+    evidence_submitted.disconnect(on_evidence_submitted)
+    badge_awarded.disconnect(on_badge_awarded)
+    badge_revoked.disconnect(on_badge_revoked)
+    outbox_item_failed.disconnect(on_outbox_item_failed)

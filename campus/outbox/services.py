@@ -32,6 +32,7 @@ from campus.clock import utcnow
 from campus.extensions import db
 from campus.outbox.models import OutboxItem
 from campus.outbox.models import OutboxStatus
+from campus.signals import outbox_item_failed
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ QUEUED = "outbox_queued"  # session.info: items added in the open transaction
 COMMITTED = "outbox_committed"  # session.info: items whose transaction has committed
 STALE_CLAIM = timedelta(minutes=10)  # a runner that died holding an item loses it after this
 MAX_ERROR_LENGTH = 1000
+FOLLOW_UP_ROUNDS = 3  # run_committed: follow-ups of follow-ups, run in the same request
 
 
 @dataclass(frozen=True)
@@ -122,14 +124,25 @@ def run_committed(now: datetime | None = None) -> list[Announcement]:
     """Run what this session's committed transactions enqueued, within the inline time budget.
 
     Local follow-ups (signing a badge) always run; remote ones share OUTBOX_INLINE_SECONDS and
-    whatever does not fit stays pending for `flask outbox run`.
+    whatever does not fit stays pending for `flask outbox run`. What the follow-ups enqueue in
+    turn (the mail that tells of a badge) runs too, for a few rounds, in the same budget.
     """
-    ids = db.session.info.pop(COMMITTED, [])
-    if not ids:
+    if not db.session.info.get(COMMITTED):
         return []
     budget = float(current_app.config.get("OUTBOX_INLINE_SECONDS", 2.0))
     deadline = time.monotonic() + budget
     moment = now or utcnow()
+    announcements: list[Announcement] = []
+    for _round in range(FOLLOW_UP_ROUNDS):
+        ids = db.session.info.pop(COMMITTED, [])
+        if not ids:
+            break
+        announcements.extend(_run_inline(ids, moment, deadline))
+    db.session.info.pop(COMMITTED, None)  # deeper chains wait for `flask outbox run`
+    return announcements
+
+
+def _run_inline(ids: list[int], moment: datetime, deadline: float) -> list[Announcement]:
     kinds = dict(
         db.session.execute(
             db.select(OutboxItem.id, OutboxItem.kind).where(OutboxItem.id.in_(ids))
@@ -256,6 +269,7 @@ def _record_failure(item_id: int, error: Exception, now: datetime) -> None:
     if item.attempts >= int(current_app.config.get("OUTBOX_MAX_ATTEMPTS", 10)):
         item.status = OutboxStatus.FAILED.value
         item.finished_at = _utc(now)
+        outbox_item_failed.send(item)  # admins hear of it (campus.notifications), same commit
     else:
         item.status = OutboxStatus.PENDING.value
         item.next_attempt_at = _utc(now + retry_delay(item.attempts))
