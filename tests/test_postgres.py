@@ -10,6 +10,8 @@ import os
 import tempfile
 import threading
 from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -78,7 +80,13 @@ def _seed(app: Flask) -> int:
     with app.app_context():
         sync_tree(load_tree(TEST_CONTENT), now())
         org = Organisation(slug="pg", name="PG College")
-        user = User(email="pg@example.org", name="Pg", password_hash="x", organisation=org)
+        user = User(
+            email="pg@example.org",
+            name="Pg",
+            password_hash="x",
+            organisation=org,
+            email_verified_at=datetime.now(UTC),
+        )
         db.session.add(user)
         db.session.commit()
         return user.id

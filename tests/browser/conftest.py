@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from campus import create_app
@@ -58,6 +59,15 @@ def _require_browser() -> None:
         if os.environ.get("CI"):
             pytest.fail("Chromium is missing in CI: .ci/run must install it")
         pytest.skip("Chromium not installed (apt-get install chromium)")
+
+
+_LIVE_APPS: dict[str, Flask] = {}  # live_server's address -> its app (for its config)
+
+
+@pytest.fixture
+def live_app(live_server: str) -> Flask:
+    """The app behind `live_server` (where its mail goes, its database)."""
+    return _LIVE_APPS[live_server]
 
 
 @pytest.fixture(scope="module")
@@ -119,9 +129,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    _LIVE_APPS[base] = app
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield base
     finally:
+        _LIVE_APPS.pop(base, None)
         server.shutdown()
         thread.join(timeout=5)
 

@@ -3,7 +3,6 @@ account page and deleting the account; axe-core on each page at 1366 px and on a
 
 from __future__ import annotations
 
-import gc
 import re
 import time
 from email import message_from_bytes
@@ -11,7 +10,6 @@ from email.policy import default
 from pathlib import Path
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer
 
 from tests.browser.conftest import WCAG_TAGS
 from tests.browser.conftest import WIDER_THAN_SCREEN
@@ -21,16 +19,6 @@ from tests.browser.test_journey import VIEWPORTS
 EMAIL = "taker-en@omnia.fi"
 NEW_PASSWORD = "a whole new passphrase"
 RESET_PATH = re.compile(r"/auth/reset/[A-Za-z0-9_.\-]+")
-
-
-def live_app(base: str) -> Flask:
-    """The app behind `live_server`, whose fixture yields only its address: its config says
-    where mail goes (MAIL_DIR when no MAIL_HOST is set)."""
-    port = int(base.rsplit(":", 1)[1])
-    for found in gc.get_objects():
-        if isinstance(found, BaseWSGIServer) and found.server_port == port:
-            return found.app  # type: ignore[return-value]
-    raise AssertionError(f"no live server on port {port}")
 
 
 def reset_link_mailed_to(mail_dir: Path, address: str, since: float) -> str:
@@ -106,9 +94,11 @@ def submit(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_load_state()
 
 
-def test_forgot_password_to_a_new_password_and_account_deletion(live_server: str, page) -> None:  # type: ignore[no-untyped-def]
+def test_forgot_password_to_a_new_password_and_account_deletion(
+    live_server: str, live_app, page
+) -> None:  # type: ignore[no-untyped-def]
     base = live_server
-    app = live_app(base)
+    app = live_app
     mail_dir = Path(app.config["MAIL_DIR"])
     badge = give_badge(app, EMAIL)
     page.set_viewport_size(VIEWPORTS[1366])
