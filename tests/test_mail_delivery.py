@@ -328,3 +328,46 @@ def test_implicit_tls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         assert mail.send(settings, EMAIL, "Hei", "x\n", timeout=5) is None
         [message] = server.wait_for(1)
     assert message["Subject"] == "Hei"
+
+
+def test_the_verification_mail_arrives_in_finnish_and_its_link_confirms_once(
+    app: Flask,
+    make_org: Callable[..., int],
+    smtp_server: SmtpServer,  # noqa: F811  (the fixture)
+) -> None:
+    """Registration in a Finnish browser: the confirmation mail comes through the SMTP server in
+    Finnish, in two parts, and its link confirms the address once, not twice."""
+    smtp_server.configure(app)
+    org_id = make_org()
+    browser = app.test_client()
+    browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fi"
+    answer = browser.post(
+        "/auth/register",
+        data={
+            "name": "Aino",
+            "email": "aino@koulu.fi",
+            "organisation": org_id,
+            "password": NEW_PASSWORD,
+            "confirm": NEW_PASSWORD,
+        },
+    )
+    assert answer.status_code == 302
+    [message] = smtp_server.wait_for(1)
+    assert message["To"] == "aino@koulu.fi"
+    assert message["Content-Language"] == "fi"
+    english = "Confirm your e-mail address for the campus"
+    with app.test_request_context(), force_locale("fi"):
+        finnish = gettext(english)
+    assert finnish != english and message["Subject"] == finnish
+    link = re.search(r"https?://\S+/auth/verify/\S+", _text(message))[0]
+    assert f'href="{link}"' in _html(message)
+    path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+    assert browser.get(path).status_code == 200  # opening it (a mail scanner) changes nothing
+    with app.app_context():
+        user = db.session.execute(db.select(User).where(User.email == "aino@koulu.fi")).scalar_one()
+        assert user.email_verified_at is None
+    assert browser.post(path).status_code == 302
+    assert browser.post(path).status_code == 410  # used already
+    with app.app_context():
+        user = db.session.execute(db.select(User).where(User.email == "aino@koulu.fi")).scalar_one()
+        assert user.email_verified_at is not None
