@@ -19,12 +19,13 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
+from sqlalchemy.orm import defer
+from sqlalchemy.orm import selectinload
 
 from campus.badges import verify
 from campus.badges.applications import apply_for_badge
 from campus.badges.applications import latest_application
 from campus.badges.awarding import active_assertion
-from campus.badges.awarding import all_assertions
 from campus.badges.awarding import held_badge_slugs
 from campus.badges.awarding import status_of
 from campus.badges.baking import baked_edition
@@ -116,12 +117,29 @@ def detail(slug: str):
 @login_required
 def backpack():
     now = utcnow()
-    assertions = all_assertions(current_user)
+    assertions = _backpack_assertions(current_user.id)
     return render_template(
         "badges/backpack.html",
         assertions=assertions,
         statuses={a.id: status_of(a, now) for a in assertions},
     )
+
+
+def _backpack_assertions(user_id: int) -> list[Assertion]:
+    """Every award of the person, newest first, with its badge in one more query (the cards
+    show the badge's name, never its artwork or the baked and signed editions)."""
+    query = (
+        db.select(Assertion)
+        .where(Assertion.user_id == user_id)
+        .order_by(Assertion.issued_at.desc(), Assertion.id.desc())
+        .options(defer(Assertion.baked_png), defer(Assertion.baked_svg), defer(Assertion.jws))
+        .options(
+            selectinload(Assertion.badge_class).options(
+                defer(BadgeClass.image_png), defer(BadgeClass.image_svg)
+            )
+        )
+    )
+    return list(db.session.execute(query).scalars())
 
 
 @bp.get("/a/<assertion_uuid>")

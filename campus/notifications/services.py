@@ -13,13 +13,21 @@ from typing import Any
 from itsdangerous import BadData
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import update
+from sqlalchemy.orm import defer
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.util import identity_key
 
+from campus.auth.models import Organisation
 from campus.auth.models import User
+from campus.badges.models import Assertion
+from campus.badges.models import BadgeClass
 from campus.extensions import db
 from campus.insert_once import insert_once
 from campus.notifications.models import Delivery
 from campus.notifications.models import Notification
 from campus.notifications.models import NotificationSetting
+from campus.paths.models import LearningPath
+from campus.paths.models import Module
 
 PER_PAGE = 50
 UNSUBSCRIBE_SALT = "campus-notifications-unsubscribe"
@@ -168,7 +176,49 @@ def notifications_of(user_id: int, page: int = 1) -> tuple[list[Notification], i
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)
     ).scalars()
-    return list(rows), total
+    found = NoticePage(rows)
+    found.records = _load_named_records(found)
+    return found, total
+
+
+class NoticePage(list[Notification]):
+    """A page of notices that holds the records they name: the session keeps only weak
+    references, so without this they could be dropped before the messages are written."""
+
+    records: list[Any]
+
+
+def _load_named_records(rows: list[Notification]) -> list[Any]:
+    """Load the records a page of notices names (badges, modules, paths, people …) in one query
+    per kind: the messages (session.get) then find them in the session, not one query each."""
+    named: list[tuple[str, Any, tuple[Any, ...]]] = [
+        ("badge_class_id", BadgeClass, (defer(BadgeClass.image_png), defer(BadgeClass.image_svg))),
+        (
+            "assertion_id",
+            Assertion,
+            (defer(Assertion.baked_png), defer(Assertion.baked_svg), defer(Assertion.jws)),
+        ),
+        (
+            "module_id",
+            Module,
+            (defer(Module.body_html), defer(Module.settings), selectinload(Module.path)),
+        ),
+        ("path_id", LearningPath, ()),
+        ("learner_id", User, ()),
+        ("organisation_id", Organisation, ()),
+    ]
+    records: list[Any] = []
+    for key, model, options in named:
+        ids = {row.params.get(key) for row in rows if isinstance(row.params, dict)}
+        ids = {  # as messages._get reads them; the signed-in person is already loaded
+            ident
+            for ident in ids
+            if isinstance(ident, int) and identity_key(model, ident) not in db.session.identity_map
+        }
+        if ids:
+            query = db.select(model).where(model.id.in_(ids)).options(*options)
+            records.extend(db.session.execute(query).scalars())
+    return records
 
 
 def mark_read(user_id: int, notification_id: int, now: datetime) -> bool:

@@ -101,7 +101,7 @@ _TO_DO = (ModuleState.TODO, ModuleState.RETURNED)
 
 
 # Lists show module titles and states, not bodies: skip decoding the large JSON columns.
-_LIST_ONLY = (defer(Module.body_html), defer(Module.settings))
+LIST_ONLY = (defer(Module.body_html), defer(Module.settings))
 
 
 def list_themes() -> list[Theme]:
@@ -112,7 +112,7 @@ def list_themes() -> list[Theme]:
             .where(Theme.is_retired.is_(False))
             .order_by(Theme.position)
             .options(
-                selectinload(Theme.paths).selectinload(LearningPath.modules).options(*_LIST_ONLY),
+                selectinload(Theme.paths).selectinload(LearningPath.modules).options(*LIST_ONLY),
                 selectinload(Theme.paths).selectinload(LearningPath.prerequisites),
             )
         ).scalars()
@@ -127,10 +127,10 @@ def active_paths(theme: Theme, audience: str | None = None) -> list[LearningPath
     ]
 
 
-def get_path(slug: str) -> LearningPath | None:
-    return db.session.execute(
-        db.select(LearningPath).where(LearningPath.slug == slug, LearningPath.is_retired.is_(False))
-    ).scalar_one_or_none()
+def get_path(slug: str, *options: Any) -> LearningPath | None:
+    offered = LearningPath.is_retired.is_(False)
+    query = db.select(LearningPath).where(LearningPath.slug == slug, offered)
+    return db.session.execute(query.options(*options)).scalar_one_or_none()
 
 
 def get_module(path: LearningPath, slug: str) -> Module | None:
@@ -266,7 +266,7 @@ def my_paths(user: User) -> list[PathProgress]:
             .join(Enrollment)
             .where(Enrollment.user_id == user.id, LearningPath.is_retired.is_(False))
             .options(
-                selectinload(LearningPath.modules).options(*_LIST_ONLY),
+                selectinload(LearningPath.modules).options(*LIST_ONLY),
                 selectinload(LearningPath.theme),
                 selectinload(LearningPath.prerequisites),
             )

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import selectinload
 
 from campus.clock import utcnow
 from campus.extensions import db
@@ -34,8 +35,8 @@ from campus.paths.uploads import UploadRules
 bp = Blueprint("paths", __name__)
 
 
-def _path_or_404(slug: str) -> LearningPath:
-    path = services.get_path(slug)
+def _path_or_404(slug: str, *options: Any) -> LearningPath:
+    path = services.get_path(slug, *options)
     if path is None:
         abort(404)
     return path
@@ -129,7 +130,8 @@ def dashboard():
 
 @bp.get("/paths/<slug>")
 def path_detail(slug: str):
-    path = _path_or_404(slug)
+    # The page lists the modules: their bodies and settings stay unread.
+    path = _path_or_404(slug, selectinload(LearningPath.modules).options(*services.LIST_ONLY))
     user = current_user if current_user.is_authenticated else None
     progress = services.path_progress(user, path)
     return render_template(
