@@ -89,6 +89,7 @@ bench: setup
 	$(BIN)/python bench/outbox.py
 	$(BIN)/python bench/assessments.py $(if $(BENCH_POSTGRES_URL),--postgres $(BENCH_POSTGRES_URL))
 	$(BIN)/python bench/network.py
+	$(BIN)/python bench/ob_documents.py
 
 clean:
 	rm -rf $(VENV) $(VALIDATOR) instance *.egg-info

@@ -11,16 +11,22 @@ from flask import has_request_context
 from flask import redirect
 from flask import request
 from flask import url_for
+from sqlalchemy.orm import defer
+from werkzeug.http import generate_etag
 
 from campus.badges import artwork
 from campus.badges import ob2
+from campus.badges.http_cache import conditional
 from campus.badges.issuers import CAMPUS_ISSUER
+from campus.badges.models import Assertion
 from campus.badges.models import BadgeClass
 from campus.badges.models import Issuer
 from campus.badges.models import SigningKey
-from campus.badges.revocation import revoked_for_issuer
+from campus.badges.revocation import find_assertion_without_images
+from campus.badges.revocation import revocation_list
+from campus.badges.revocation import revocation_version
 from campus.badges.signing import active_key
-from campus.badges.web import assertion_or_404
+from campus.badges.web import JSON_LD
 from campus.badges.web import badge_or_404
 from campus.badges.web import issuing_context
 from campus.badges.web import json_ld
@@ -51,26 +57,41 @@ def issuer(slug: str):
     language = request.args.get("lang")
     if language is not None and (language == DEFAULT_LOCALE or not names.get(language)):
         return redirect(context.urls.issuer(found.slug), 302)
-    return json_ld(
-        ob2.issuer_document(
-            context.urls,
-            found.slug,
-            names,
-            found.url,
-            found.email,
-            current.kid if current else None,
-            language or DEFAULT_LOCALE,
+    return conditional(
+        json_ld(
+            ob2.issuer_document(
+                context.urls,
+                found.slug,
+                names,
+                found.url,
+                found.email,
+                current.kid if current else None,
+                language or DEFAULT_LOCALE,
+            )
         )
     )
 
 
 @ob_bp.get("/issuers/<slug>/revocations")
 def revocations(slug: str):
+    """Verifiers fetch this with every badge they check: `no-cache` (a revocation must be seen
+    at once), so they revalidate each time, and a matching ETag gets an empty 304."""
     found = _issuer_or_404(slug)
-    return json_ld(
-        ob2.revocation_document(issuing_context().urls, found.slug, revoked_for_issuer(found)),
-        cache_seconds=0,  # a revocation must be seen at once
-    )
+    urls = issuing_context().urls
+    count, latest = revocation_version(found.id)
+    version = (found.slug, urls.base, count, latest)
+    # Each issuer's rendered list and the version it shows, kept by this app (this process):
+    # one cheap count per request instead of reading and encoding every revocation again.
+    rendered = current_app.extensions.setdefault("ob_revocation_lists", {})
+    cached = rendered.get(found.id)
+    if cached is None or cached[0] != version:
+        revoked, _latest = revocation_list(found.id)
+        body = json_ld(ob2.revocation_document(urls, found.slug, revoked)).get_data()
+        cached = rendered[found.id] = (version, body, generate_etag(body))
+    response = Response(cached[1], mimetype=JSON_LD)
+    response.set_etag(cached[2])  # hashed once per version (10,000 revocations: ~1 MB)
+    response.headers["Cache-Control"] = "no-cache"  # a revocation must be seen at once
+    return conditional(response, latest)
 
 
 @ob_bp.get("/keys/<kid>")
@@ -81,9 +102,10 @@ def key(kid: str):
     ).scalar_one_or_none()
     if found is None:
         abort(404)
-    return json_ld(
-        ob2.key_document(issuing_context().urls, found.issuer.slug, found.kid, found.public_pem)
+    document = ob2.key_document(
+        issuing_context().urls, found.issuer.slug, found.kid, found.public_pem
     )
+    return conditional(json_ld(document), found.created_at)
 
 
 @ob_bp.get("/badges/<slug>")
@@ -91,14 +113,16 @@ def badge_class(slug: str):
     """The Finnish original at the bare address (the id assertions name); `?lang=sv|en` is the
     version in that language, with an id of its own. A language the badge is not written in
     (or `?lang=fi`) leads to the original."""
-    badge = badge_or_404(slug)
+    badge = _badge_without_artwork_or_404(slug)
     urls = issuing_context().urls
     language = request.args.get("lang")
     if language is not None and (
         language == DEFAULT_LOCALE or language not in ob2.badge_languages(badge)
     ):
         return redirect(urls.badge(badge.slug), 302)
-    return json_ld(ob2.badge_document(urls, badge, badge.issuer.slug, language or DEFAULT_LOCALE))
+    return conditional(
+        json_ld(ob2.badge_document(urls, badge, badge.issuer.slug, language or DEFAULT_LOCALE))
+    )
 
 
 @ob_bp.get("/badges/<slug>/image.png", defaults={"fmt": "png"})
@@ -110,7 +134,7 @@ def badge_image(slug: str, fmt: str):
     badge = badge_or_404(slug)
     language = request.args.get("lang", DEFAULT_LOCALE)
     data = artwork.edition(badge.image_png, badge.image_svg, language, fmt)
-    return Response(
+    response = Response(
         data,
         mimetype=IMAGE_TYPES[fmt],
         headers={
@@ -120,6 +144,7 @@ def badge_image(slug: str, fmt: str):
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
         },
     )
+    return conditional(response)
 
 
 @ob_bp.url_defaults
@@ -163,42 +188,63 @@ def issuer_name(issuer: Issuer, language: str | None = None) -> str:
     return issuing_context().issuer_name_in(issuer, language or current_language())
 
 
+def _assertion_without_images_or_404(assertion_uuid: str) -> Assertion:
+    """The JSON documents answer in about a kilobyte: never load the ~50 KB baked images."""
+    assertion = find_assertion_without_images(assertion_uuid)
+    if assertion is None:
+        abort(404)
+    return assertion
+
+
+def _badge_without_artwork_or_404(slug: str) -> BadgeClass:
+    """The badge class document names its image by address: no need for the artwork bytes."""
+    badge = db.session.execute(
+        db.select(BadgeClass)
+        .options(defer(BadgeClass.image_png), defer(BadgeClass.image_svg))
+        .where(BadgeClass.slug == slug, BadgeClass.is_retired.is_(False))
+    ).scalar_one_or_none()
+    if badge is None:
+        abort(404)
+    return badge
+
+
 @ob_bp.get("/assertions/<assertion_uuid>")
 def hosted_assertion(assertion_uuid: str):
-    """The hosted edition; a revoked badge answers 410 with `revoked: true` (OB 2.0 hosted)."""
-    assertion = assertion_or_404(assertion_uuid)
+    """The hosted edition; a revoked badge answers 410 with `revoked: true` (OB 2.0 hosted).
+
+    An assertion never changes after issue except by its revocation: that time (or the issue
+    time) is its Last-Modified."""
+    assertion = _assertion_without_images_or_404(assertion_uuid)
     urls = issuing_context().urls
     if assertion.revoked_at is not None:
-        return json_ld(
-            {
-                "@context": ob2.CONTEXT,
-                "id": urls.hosted_assertion(assertion.uuid),
-                "type": "Assertion",
-                "revoked": True,
-                "revocationReason": assertion.revocation_reason,
-            },
-            status=410,
-            cache_seconds=0,
-        )
-    return json_ld(
-        ob2.assertion_document(
-            urls,
-            uuid=assertion.uuid,
-            badge_slug=assertion.badge_class.slug,
-            identity=assertion.recipient_hash,
-            salt=assertion.recipient_salt,
-            issued_at=assertion.issued_at,
-            expires_at=assertion.expires_at,
-            evidence=assertion.evidence,
-            key_id=None,
-        ),
-        cache_seconds=0,  # revocation must show at once
+        revoked = {
+            "@context": ob2.CONTEXT,
+            "id": urls.hosted_assertion(assertion.uuid),
+            "type": "Assertion",
+            "revoked": True,
+            "revocationReason": assertion.revocation_reason,
+        }
+        return conditional(json_ld(revoked, status=410, cache_seconds=0), assertion.revoked_at)
+    document = ob2.assertion_document(
+        urls,
+        uuid=assertion.uuid,
+        badge_slug=assertion.badge_class.slug,
+        identity=assertion.recipient_hash,
+        salt=assertion.recipient_salt,
+        issued_at=assertion.issued_at,
+        expires_at=assertion.expires_at,
+        evidence=assertion.evidence,
+        key_id=None,
     )
+    # no-cache: a revocation must show at once; the ETag makes asking again cheap
+    return conditional(json_ld(document, cache_seconds=0), assertion.issued_at)
 
 
 @ob_bp.get("/assertions/<assertion_uuid>.jws")
 def signed_assertion(assertion_uuid: str):
-    assertion = assertion_or_404(assertion_uuid)
-    return Response(
+    """The signed edition; a key rotation signs it again (no time kept), so an ETag only."""
+    assertion = _assertion_without_images_or_404(assertion_uuid)
+    response = Response(
         assertion.jws, mimetype="text/plain", headers={"Access-Control-Allow-Origin": "*"}
     )
+    return conditional(response)

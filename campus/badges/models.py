@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import JSON
 from sqlalchemy import ForeignKey
+from sqlalchemy import Index
 from sqlalchemy import LargeBinary
 from sqlalchemy import String
 from sqlalchemy import Text
@@ -118,6 +119,12 @@ class BadgeClass(db.Model):
 class Assertion(db.Model):
     """One award. `active_key` is "<badge>:<user>" while valid and NULL once revoked, so the
     database itself refuses a second active award of the same badge to the same person."""
+
+    __table_args__ = (
+        # The public revocation list (every verifier fetches it): revoked rows of an issuer's
+        # badges found in the index, never by reading each row past its baked images.
+        Index("ix_assertion_badge_class_id_revoked_at", "badge_class_id", "revoked_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True)

@@ -33,12 +33,14 @@ from campus.badges.checklist import checklist
 from campus.badges.documents import issuer_name
 from campus.badges.forms import ApplyForm
 from campus.badges.forms import VerifyForm
+from campus.badges.http_cache import conditional
 from campus.badges.issuers import BadgeError
 from campus.badges.issuers import list_badges
 from campus.badges.models import Assertion
 from campus.badges.models import AssertionStatus
 from campus.badges.models import BadgeClass
 from campus.badges.revocation import find_assertion
+from campus.badges.revocation import find_assertion_with_image
 from campus.badges.web import EARNED
 from campus.badges.web import assertion_or_404
 from campus.badges.web import badge_or_404
@@ -167,16 +169,18 @@ def assertion_page(assertion_uuid: str):
 
 @bp.get("/a/<assertion_uuid>/badge.<extension>")
 def baked(assertion_uuid: str, extension: str):
-    assertion = assertion_or_404(assertion_uuid)
-    if assertion.revoked_at is not None:
-        abort(410)  # a revoked badge is not handed out again
     if extension not in ("png", "svg"):
         abort(404)
+    assertion = find_assertion_with_image(assertion_uuid, extension)  # not the other ~50 KB
+    if assertion is None:
+        abort(404)
+    if assertion.revoked_at is not None:
+        abort(410)  # a revoked badge is not handed out again
     # The same signed badge, baked into the artwork of the page's language.
     data = baked_edition(assertion, current_language(), extension)
     mimetype = "image/png" if extension == "png" else "image/svg+xml"
     filename = f"{assertion.badge_class.slug}-{assertion.uuid[:8]}.{extension}"
-    return Response(
+    response = Response(
         data,
         mimetype=mimetype,
         headers={
@@ -186,6 +190,7 @@ def baked(assertion_uuid: str, extension: str):
             "Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'",
         },
     )
+    return conditional(response, assertion.issued_at)
 
 
 @bp.route("/verify", methods=["GET", "POST"])

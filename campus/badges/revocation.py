@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
+from sqlalchemy.orm import defer
+from sqlalchemy.orm import joinedload
 
 from campus.badges.issuers import BadgeError
 from campus.badges.models import Assertion
@@ -60,12 +62,58 @@ def revoke_many(uuids: list[str], reason: str, now: datetime) -> tuple[int, list
 
 
 def revoked_for_issuer(issuer: Issuer) -> list[tuple[str, str]]:
-    return [
-        (a.uuid, a.revocation_reason or "")
-        for a in db.session.execute(
-            db.select(Assertion)
-            .join(BadgeClass)
-            .where(BadgeClass.issuer_id == issuer.id, Assertion.revoked_at.is_not(None))
-            .order_by(Assertion.revoked_at, Assertion.id)
-        ).scalars()
-    ]
+    """(uuid, reason) of the issuer's revoked assertions, oldest revocation first."""
+    return revocation_list(issuer.id)[0]
+
+
+def revocation_list(issuer_id: int) -> tuple[list[tuple[str, str]], datetime | None]:
+    """The issuer's revocations as (uuid, reason), oldest first, and the latest revocation time.
+
+    Every verifier of every signed badge fetches this: it reads three columns, never an
+    assertion row with its baked images.
+    """
+    rows = db.session.execute(
+        db.select(Assertion.uuid, Assertion.revocation_reason, Assertion.revoked_at)
+        .join(BadgeClass, BadgeClass.id == Assertion.badge_class_id)
+        .where(BadgeClass.issuer_id == issuer_id, Assertion.revoked_at.is_not(None))
+        .order_by(Assertion.revoked_at, Assertion.id)
+    ).all()
+    latest = max((row.revoked_at for row in rows), default=None)
+    return [(row.uuid, row.revocation_reason or "") for row in rows], latest
+
+
+def revocation_version(issuer_id: int) -> tuple[int, datetime | None]:
+    """How many revocations the issuer has and the latest one's time: revocations are only ever
+    added (never undone, their reason never changes), so this names the list's content. With an
+    index on `revoked_at` it reads no assertion row past its first columns."""
+    count, latest = db.session.execute(
+        db.select(db.func.count(Assertion.id), db.func.max(Assertion.revoked_at))
+        .join(BadgeClass, BadgeClass.id == Assertion.badge_class_id)
+        .where(BadgeClass.issuer_id == issuer_id, Assertion.revoked_at.is_not(None))
+    ).one()
+    return count, latest
+
+
+def find_assertion_without_images(assertion_uuid: str) -> Assertion | None:
+    """An assertion without its baked images (~50 KB each), for the JSON documents and
+    verification; reading `baked_png`/`baked_svg` afterwards still works (one more query)."""
+    return db.session.execute(
+        db.select(Assertion)
+        .options(
+            defer(Assertion.baked_png),
+            defer(Assertion.baked_svg),
+            # its badge class comes along in the same query, without the artwork
+            joinedload(Assertion.badge_class)
+            .defer(BadgeClass.image_png)
+            .defer(BadgeClass.image_svg),
+        )
+        .where(Assertion.uuid == assertion_uuid)
+    ).scalar_one_or_none()
+
+
+def find_assertion_with_image(assertion_uuid: str, fmt: str) -> Assertion | None:
+    """An assertion with only the baked image it serves ("png" or "svg")."""
+    other = Assertion.baked_svg if fmt == "png" else Assertion.baked_png
+    return db.session.execute(
+        db.select(Assertion).options(defer(other)).where(Assertion.uuid == assertion_uuid)
+    ).scalar_one_or_none()

@@ -22,7 +22,7 @@ from campus.badges.awarding import is_expired
 from campus.badges.baking import unbake
 from campus.badges.models import Assertion
 from campus.badges.models import SigningKey
-from campus.badges.revocation import find_assertion
+from campus.badges.revocation import find_assertion_without_images
 from campus.extensions import db
 
 JWS_SHAPE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")
@@ -130,7 +130,7 @@ def verify_text(
             result.not_a_badge = _("This is not a badge address")
         return result
     assert match is not None
-    assertion = find_assertion(match[1])
+    assertion = find_assertion_without_images(match[1])
     if not result.add(
         _("The badge exists"),
         assertion is not None,
@@ -245,7 +245,7 @@ def _issued_assertion(payload: dict[str, Any], urls: ob2.Urls) -> Assertion | No
     one) can only ever repeat a badge the campus gave, never change its recipient or dates.
     """
     found = re.fullmatch(r"urn:uuid:(" + UUID_SHAPE + ")", str(payload.get("id", "")))
-    assertion = find_assertion(found[1]) if found else None
+    assertion = find_assertion_without_images(found[1]) if found else None
     if assertion is None:
         return None
     issued = {
