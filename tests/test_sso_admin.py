@@ -160,6 +160,7 @@ def test_a_disabled_provider_logs_nobody_in(
     assert client.post(f"/manage/sso/providers/{provider_id}/toggle").status_code == 302
     assert not _provider(app).is_enabled
     visitor = app.test_client()
+    visitor.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     assert visitor.get("/auth/sso/north/login").status_code == 404
     assert "Log in with North IdP" not in visitor.get("/auth/login").get_data(as_text=True)
     client.post(f"/manage/sso/providers/{provider_id}/toggle")
@@ -229,4 +230,5 @@ def test_cli_adds_and_lists_providers_without_printing_the_secret(
     # The provider made on the command line logs people in (and maps their role).
     assert runner.invoke(args=["sso", "providers", "enable", "oidc"]).exit_code == 0
     visitor = app.test_client()
+    visitor.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     assert sso_login(visitor, oidc_peer, "alice", slug="oidc").status_code == 302

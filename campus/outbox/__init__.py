@@ -18,9 +18,11 @@ def init_app(app: Flask) -> None:
     from campus.outbox import services
     from campus.outbox.cli import outbox_cli
     from campus.outbox.views import bp
+    from campus.outbox.worker import campus_cli
 
     app.register_blueprint(bp)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(campus_cli)
 
     @app.after_request
     def run_follow_ups(response: Response) -> Response:

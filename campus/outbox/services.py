@@ -2,9 +2,10 @@
 
 A completion and its outbox items are written in one transaction; each item then runs in its
 own transaction, right after that commit (so the page that completes a path already shows the
-badge), and again later from `flask outbox run` if it failed or ran out of time. A failing
-handler never undoes the learner's submission: it leaves the item pending with its error, with
-growing waits between attempts, and marks it failed after the last one (admins see both).
+badge), and again later from `flask campus worker` (campus.outbox.worker: several may run, on
+several hosts) or `flask outbox run` if it failed or ran out of time. A failing handler never
+undoes the learner's submission: it leaves the item pending with its error, with growing waits
+between attempts, and marks it failed after the last one (admins see both).
 
 Handlers register by name; `remote=True` handlers do network I/O and get the seconds they may
 spend, which is short (OUTBOX_INLINE_SECONDS) when a learner's response waits for them.
@@ -24,6 +25,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import event
 from sqlalchemy import or_
+from sqlalchemy import true as sa_true
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -185,22 +187,68 @@ def _recently_failing(kind: str, now: datetime) -> bool:
 
 
 def run_due(now: datetime, timeout: float, limit: int = 100) -> tuple[int, int]:
-    """Run pending items whose time has come (and stale claims): (done, not done). For cron."""
-    ids = list(
-        db.session.execute(
-            db.select(OutboxItem.id)
-            .where(_due(now))
-            .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
-            .limit(limit)
-        ).scalars()
+    """Run pending items whose time has come (and stale claims): (done, not done). For cron.
+
+    Claims go in small batches (`batch_size`): an item claimed long before its turn would look
+    stale to another runner, which would then run it too.
+    """
+    newest = db.session.execute(db.select(db.func.max(OutboxItem.id)).where(_due(now))).scalar()
+    done = not_done = 0
+    while newest is not None and done + not_done < limit:
+        # What these items enqueue waits for the next run (as when cron started it).
+        ids = claim_due(now, min(batch_size(timeout), limit - done - not_done), newest)
+        if not ids:
+            break
+        for item_id in ids:
+            execute(item_id, now, timeout)
+        finished = count_done(ids)
+        done, not_done = done + finished, not_done + len(ids) - finished
+    return done, not_done
+
+
+def batch_size(timeout: float) -> int:
+    """How many items one claim may take: all of them run well before their claim goes stale."""
+    return max(1, min(50, int(STALE_CLAIM.total_seconds() / (2 * max(timeout, 1.0)))))
+
+
+def claim_due(now: datetime, limit: int, up_to_id: int | None = None) -> list[int]:
+    """Claim up to `limit` due items for this runner (RUNNING, attempts + 1); their ids.
+
+    PostgreSQL claims the batch in one short transaction that locks the rows it picks and skips
+    rows another runner is claiming (FOR UPDATE SKIP LOCKED): workers on several hosts take
+    different items instead of racing for the same ones. Other databases (SQLite, one host)
+    claim item by item with the conditional UPDATE of `run_item`.
+    """
+    if limit <= 0:
+        return []
+    due = (
+        db.select(OutboxItem.id)
+        .where(_due(now), OutboxItem.id <= up_to_id if up_to_id is not None else sa_true())
+        .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
+        .limit(limit)
     )
+    if db.session.get_bind().dialect.name != "postgresql":
+        ids = list(db.session.execute(due).scalars())
+        db.session.commit()
+        return [item_id for item_id in ids if _claim(item_id, now)]
+    ids = list(db.session.execute(due.with_for_update(skip_locked=True)).scalars())
+    if ids:
+        db.session.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id.in_(ids))
+            .values(_claim_values(now))
+            .execution_options(synchronize_session=False)
+        )
     db.session.commit()
-    done = 0
-    for item_id in ids:
-        run_item(item_id, now, timeout)
-        item = db.session.get(OutboxItem, item_id)
-        done += item is not None and item.status == OutboxStatus.DONE
-    return done, len(ids) - done
+    return ids
+
+
+def count_done(item_ids: list[int]) -> int:
+    return db.session.execute(
+        db.select(db.func.count())
+        .select_from(OutboxItem)
+        .where(OutboxItem.id.in_(item_ids), OutboxItem.status == OutboxStatus.DONE.value)
+    ).scalar_one()
 
 
 def _utc(moment: datetime) -> datetime:
@@ -219,19 +267,32 @@ def _due(now: datetime):  # type: ignore[no-untyped-def]
 
 def run_item(item_id: int, now: datetime, timeout: float) -> list[Announcement]:
     """Claim one item (one conditional UPDATE: two runners never both run it), run it, record it."""
+    if not _claim(item_id, now):
+        return []
+    return execute(item_id, now, timeout)
+
+
+def _claim_values(now: datetime) -> dict[str, Any]:
+    return {
+        "status": OutboxStatus.RUNNING.value,
+        "claimed_at": _utc(now),
+        "attempts": OutboxItem.attempts + 1,
+    }
+
+
+def _claim(item_id: int, now: datetime) -> bool:
     claimed = db.session.execute(
         update(OutboxItem)
         .where(OutboxItem.id == item_id, _due(now))
-        .values(
-            status=OutboxStatus.RUNNING.value,
-            claimed_at=_utc(now),
-            attempts=OutboxItem.attempts + 1,
-        )
+        .values(_claim_values(now))
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
-    if not claimed:
-        return []
+    return bool(claimed)
+
+
+def execute(item_id: int, now: datetime, timeout: float) -> list[Announcement]:
+    """Run an item this runner has claimed (`claim_due`, `run_item`) and record how it went."""
     item = db.session.get(OutboxItem, item_id)
     assert item is not None
     found = _handlers.get(item.kind)
