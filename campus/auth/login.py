@@ -20,6 +20,7 @@ import secrets
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from typing import Any
 
 from flask import Response
 from flask import current_app
@@ -68,6 +69,27 @@ def _seconds(wait: timedelta) -> int:
     return int(wait.total_seconds() + 0.999) if wait > timedelta(0) else 0
 
 
+def window_excess(
+    moment: Any, condition: Any, limit: int, window: timedelta, now: datetime
+) -> timedelta | None:
+    """When `limit` rows matching `condition` fall within the last `window` (timed by the column
+    `moment`): how long until the oldest leaves it. None while under the bound.
+
+    The one sliding-window bound behind the per-address login bound, registrations and
+    verification mails."""
+    count, oldest = db.session.execute(
+        db.select(db.func.count(), db.func.min(moment)).where(condition, moment >= now - window)
+    ).one()
+    if count < limit or oldest is None:
+        return None
+    return aware(oldest) + window - now
+
+
+def retry_after(excess: timedelta | None) -> int:
+    """`window_excess` as whole seconds for `Retry-After` (0: now; at least 1 once bound)."""
+    return 0 if excess is None else max(1, _seconds(excess))
+
+
 def _account(email: str) -> str:
     return normalise_email(email)[:254]
 
@@ -108,14 +130,15 @@ def throttle_wait(email: str, address: str, now: datetime, device: str | None = 
         _backoff(*here, FREE_FAILURES_PER_ACCOUNT, now),
         _backoff(*everywhere, FREE_FAILURES_PER_ACCOUNT_EVERYWHERE, now),
     )
-    count, oldest = db.session.execute(
-        db.select(db.func.count(), db.func.min(LoginFailure.failed_at)).where(
-            LoginFailure.remote_addr == address[:64],
-            LoginFailure.failed_at >= now - THROTTLE_WINDOW,
-        )
-    ).one()
-    if count >= MAX_FAILURES_PER_ADDRESS and oldest is not None:
-        wait = max(wait, aware(oldest) + THROTTLE_WINDOW - now)
+    per_address = window_excess(
+        LoginFailure.failed_at,
+        LoginFailure.remote_addr == address[:64],
+        MAX_FAILURES_PER_ADDRESS,
+        THROTTLE_WINDOW,
+        now,
+    )
+    if per_address is not None:
+        wait = max(wait, per_address)
     return _seconds(wait)
 
 

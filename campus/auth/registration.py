@@ -14,6 +14,8 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 
 from campus.auth.login import LoginThrottled
+from campus.auth.login import retry_after
+from campus.auth.login import window_excess
 from campus.auth.models import Organisation
 from campus.auth.models import RegistrationAttempt
 from campus.auth.models import User
@@ -21,7 +23,6 @@ from campus.auth.services import check_password_strength
 from campus.auth.services import find_user_by_email
 from campus.auth.services import hash_password
 from campus.auth.services import new_user
-from campus.clock import aware
 from campus.extensions import db
 
 REGISTRATION_WINDOW = timedelta(hours=1)
@@ -34,16 +35,15 @@ class RegistrationThrottled(LoginThrottled):
 
 def registration_wait(address: str, now: datetime) -> int:
     """Seconds until `address` may register again (0: now)."""
-    count, oldest = db.session.execute(
-        db.select(db.func.count(), db.func.min(RegistrationAttempt.attempted_at)).where(
+    return retry_after(
+        window_excess(
+            RegistrationAttempt.attempted_at,
             RegistrationAttempt.remote_addr == address[:64],
-            RegistrationAttempt.attempted_at >= now - REGISTRATION_WINDOW,
+            MAX_REGISTRATIONS_PER_ADDRESS,
+            REGISTRATION_WINDOW,
+            now,
         )
-    ).one()
-    if count < MAX_REGISTRATIONS_PER_ADDRESS or oldest is None:
-        return 0
-    wait = aware(oldest) + REGISTRATION_WINDOW - now
-    return max(1, int(wait.total_seconds() + 0.999))
+    )
 
 
 def register(

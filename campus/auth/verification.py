@@ -32,6 +32,8 @@ from campus.auth.data_export import time_text
 from campus.auth.deletion import Erasure
 from campus.auth.deletion import erases
 from campus.auth.login import LoginThrottled
+from campus.auth.login import retry_after
+from campus.auth.login import window_excess
 from campus.auth.models import User
 from campus.auth.reset import LMS_MADE_DOMAIN
 from campus.auth.services import AccountError
@@ -192,19 +194,18 @@ def confirm(token: str, now: datetime, acting_user_id: int | None = None) -> Con
 
 def mail_wait(user: User, now: datetime) -> int:
     """Seconds until `user` may be sent another verification mail (0: now)."""
-    count, oldest = db.session.execute(
-        db.select(db.func.count(), db.func.min(VerificationRequest.requested_at)).where(
+    return retry_after(
+        window_excess(
+            VerificationRequest.requested_at,
             VerificationRequest.user_id == user.id,
-            VerificationRequest.requested_at >= now - MAIL_WINDOW,
+            MAILS_PER_HOUR,
+            MAIL_WINDOW,
+            now,
         )
-    ).one()
-    if count < MAILS_PER_HOUR or oldest is None:
-        return 0
-    wait = aware(oldest) + MAIL_WINDOW - now
-    return max(1, int(wait.total_seconds() + 0.999))
+    )
 
 
-def _count_request(user: User, now: datetime) -> None:
+def count_mail_request(user: User, now: datetime) -> None:
     """Count one mail (or tried change) for `user`, or VerificationThrottled past the bound."""
     db.session.execute(
         db.delete(VerificationRequest).where(VerificationRequest.requested_at < now - MAIL_WINDOW)
@@ -242,7 +243,7 @@ def send_verification(user: User, now: datetime) -> None:
         raise LinkRefused(_("Your course's LMS manages the address of this account."), 400)
     if user.email_verified:
         raise LinkRefused(_("Your e-mail address is confirmed already."), 409)
-    _count_request(user, now)
+    count_mail_request(user, now)
     link = _link(user, user.email)
     text, html = render_mail("verify_email", _locale(user), link=link)
     with _language_of(user):
@@ -262,7 +263,7 @@ def mail_after_registration(email: str, created: User | None, now: datetime) -> 
         return
     if is_lms_made(existing) or mail_wait(existing, now):
         return
-    _count_request(existing, now)
+    count_mail_request(existing, now)
     text, html = render_mail(
         "account_exists",
         _locale(existing),
@@ -296,7 +297,7 @@ def start_email_change(user: User, new_email: str, now: datetime) -> EmailChange
         raise LinkRefused(_("Give a valid e-mail address."), 400)
     if address == user.email:
         raise LinkRefused(_("This is your login address already."), 400)
-    _count_request(user, now)
+    count_mail_request(user, now)
     if find_user_by_email(address) is not None:
         raise LinkRefused(
             _(

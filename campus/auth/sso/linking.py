@@ -109,7 +109,7 @@ def mail_link(pending: OidcPendingLink, now: datetime) -> str:
     Raises verification.VerificationThrottled past the hourly bound of mails to one account.
     """
     account = pending.user
-    verification._count_request(account, now)  # the campus's one bound on mails per account
+    verification.count_mail_request(account, now)  # the campus's one bound on mails per account
     mail_token = secrets.token_urlsafe(32)
     pending.mail_token_hash = token_hash(mail_token)
     locale = account.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
