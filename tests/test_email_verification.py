@@ -380,3 +380,13 @@ def test_accounts_made_by_an_lms_that_sent_an_address_are_verified(
     assert with_address.email_verified and with_address.badge_email == "aino@school.fi"
     assert not without.email_verified
     assert user_for_launch(platform, {"sub": "b", "email": "b@school.fi"}, now()).email_verified
+
+
+def test_every_page_shows_the_banner_until_the_address_is_confirmed(
+    app: Flask, client: FlaskClient, registered: str
+) -> None:
+    _login(client, "aino@example.org")
+    for page in ("/", "/dashboard", "/badges/backpack"):
+        assert "badges you earn wait" in client.get(page).get_data(as_text=True), page
+    client.post(f"/auth/verify/{registered}")
+    assert "badges you earn wait" not in client.get("/dashboard").get_data(as_text=True)
