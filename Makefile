@@ -61,11 +61,11 @@ print-base-url: export CAMPUS_BASE_URL ?= $(BASE_URL_DEFAULT)
 print-base-url:
 	@echo "$$CAMPUS_BASE_URL"
 
-# Independent peers from the npm registry (the OpenID Provider for the SSO tests), pinned by
-# the lockfiles kept in tests/.
-NODE_PEERS := tests/oidc/node_modules/.installed
-$(NODE_PEERS): tests/oidc/package-lock.json
-	npm ci --silent --no-audit --no-fund --prefix tests/oidc
+# Independent peers from the npm registry, pinned by the lockfiles kept in tests/
+# (the OpenID Provider for the SSO tests, the DCC verifier for Open Badges 3.0).
+NODE_PEERS := tests/oidc/node_modules/.installed tests/ob3/node_modules/.installed
+tests/%/node_modules/.installed: tests/%/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix tests/$*
 	touch $@
 
 peers: $(NODE_PEERS)

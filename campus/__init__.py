@@ -75,6 +75,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Each capability registers its blueprints, commands and signal receivers itself."""
+    from campus import api
     from campus import assessments
     from campus import auth
     from campus import badges
@@ -100,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
         network,
         notices,
         notifications,
+        api,
     )
     for capability in capabilities:
         capability.init_app(app)

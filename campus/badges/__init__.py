@@ -16,5 +16,8 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.register_blueprint(ob_bp)
+    from campus.badges import ob3
+
+    ob3.init_app(app)
     app.cli.add_command(badges_cli)
     followups.connect_signals()
