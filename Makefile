@@ -9,7 +9,7 @@ PORT ?= 5000
 # and PORT, unless CAMPUS_BASE_URL says otherwise (production: the public https address).
 BASE_URL_DEFAULT := http://$(HOST):$(PORT)
 
-.PHONY: run test lint validator peers setup install translations translations-update check bench clean \
+.PHONY: run test lint validator peers setup install translations translations-update check bench bench-http clean \
 	print-base-url
 
 $(BIN)/activate:
@@ -90,6 +90,12 @@ bench: setup
 	$(BIN)/python bench/assessments.py $(if $(BENCH_POSTGRES_URL),--postgres $(BENCH_POSTGRES_URL))
 	$(BIN)/python bench/network.py
 	$(BIN)/python bench/ob_documents.py
+
+# Issue 16: gunicorn + wrk at a whole country's scale, interleaved with a bare Flask hello; writes
+# bench/results.md. PostgreSQL too when CAMPUS_BENCH_POSTGRES_URL names a database of its own.
+bench-http: setup
+	$(BIN)/python bench/http.py
+	$(if $(CAMPUS_BENCH_POSTGRES_URL),$(BIN)/python bench/http.py --output bench/results-postgres.md)
 
 clean:
 	rm -rf $(VENV) $(VALIDATOR) instance *.egg-info
