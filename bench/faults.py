@@ -7,7 +7,7 @@ Needs a PostgreSQL database of its own (emptied first) in `CAMPUS_BENCH_POSTGRES
 main restart`, run as root as in CI). Without a PostgreSQL URL it runs on SQLite and skips the
 restart. Bounded: --seconds (default 30) of load.
 
-Usage: `.venv/bin/python bench/faults.py [--learners 24] [--seconds 30]`.
+Usage: `.venv/bin/python bench/faults.py [--learners 16] [--accounts 400] [--seconds 30]`.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ from bench.http import wait_for  # noqa: E402
 PASSWORD = "faults-password-1"
 
 
-def prepare(database_url: str, learners: int) -> list[tuple[str, str]]:
-    """Migrate, import content, create the learners; returns the 'read' modules' addresses."""
+def prepare(database_url: str, accounts: int) -> list[tuple[str, str]]:
+    """Migrate, import content, create the accounts; returns the 'read' modules' addresses."""
     from flask_migrate import upgrade
     from werkzeug.security import generate_password_hash
 
@@ -72,7 +72,7 @@ def prepare(database_url: str, learners: int) -> list[tuple[str, str]]:
                 organisation=organisation,
                 email_verified_at=utcnow(),
             )
-            for i in range(learners)
+            for i in range(accounts)
         )
         db.session.commit()
         rows = db.session.execute(
@@ -87,53 +87,65 @@ def prepare(database_url: str, learners: int) -> list[tuple[str, str]]:
 
 
 class Learner(threading.Thread):
-    """Logs in, then completes 'read' modules in a random order, recording acknowledgements."""
+    """Works through its accounts one after another: logs in, completes every 'read' module in
+    a random order, then takes the next account; records each acknowledged completion."""
 
     def __init__(
-        self, base: str, email: str, modules: list[tuple[str, str]], stop: threading.Event
+        self, base: str, emails: list[str], modules: list[tuple[str, str]], stop: threading.Event
     ):
         super().__init__(daemon=True)
-        self.base, self.email, self.stop = base, email, stop
-        self.modules = random.Random(email).sample(modules, len(modules))
-        self.acknowledged: list[tuple[str, str]] = []
+        self.base, self.emails, self.modules, self.stop = base, emails, modules, stop
+        self.acknowledged: list[tuple[str, str, str]] = []
         self.failures: Counter[str] = Counter()
 
     def run(self) -> None:
+        try:
+            for email in self.emails:
+                if self.stop.is_set():
+                    return
+                self._complete_all(email)
+        except BaseException as error:  # noqa: BLE001 - a thread's end must show in the numbers
+            self.failures[f"stopped: {error!r}"[:80]] += 1
+
+    def _complete_all(self, email: str) -> None:
         session = requests.Session()
-        while not self.stop.is_set() and not self._log_in(session):
+        while not self.stop.is_set() and not self._log_in(session, email):
             time.sleep(0.2)
-        for path, module in self.modules:
+        for path, module in random.Random(email).sample(self.modules, len(self.modules)):
             while not self.stop.is_set():
                 try:
-                    page = session.get(f"{self.base}/paths/{path}/{module}", timeout=10)
+                    page = session.get(f"{self.base}/paths/{path}/{module}", timeout=30)
                     if page.status_code != 200:
                         self.failures[f"GET {page.status_code}"] += 1
                         time.sleep(0.1)
                         continue
                     action, fields = form_fields(page.text, "/submit")
                     answer = session.post(
-                        self.base + action, data=fields, timeout=10, allow_redirects=False
+                        self.base + action, data=fields, timeout=30, allow_redirects=False
                     )
                 except requests.RequestException as error:
                     self.failures[type(error).__name__] += 1
                     time.sleep(0.1)
                     continue
                 if answer.status_code in (302, 303):
-                    self.acknowledged.append((path, module))
+                    self.acknowledged.append((email, path, module))
                     break
                 self.failures[f"POST {answer.status_code}"] += 1
                 time.sleep(0.1)
 
-    def _log_in(self, session: requests.Session) -> bool:
+    def _log_in(self, session: requests.Session, email: str) -> bool:
         try:
-            page = session.get(f"{self.base}/auth/login", timeout=10)
+            page = session.get(f"{self.base}/auth/login", timeout=30)
             _action, fields = form_fields(page.text, field="password")
-            fields.update({"email": self.email, "password": PASSWORD})
+            fields.update({"email": email, "password": PASSWORD})
             answer = session.post(
-                f"{self.base}/auth/login", data=fields, timeout=10, allow_redirects=False
+                f"{self.base}/auth/login", data=fields, timeout=30, allow_redirects=False
             )
-        except requests.RequestException:
+        except requests.RequestException as error:
+            self.failures[f"login {type(error).__name__}"] += 1
             return False
+        if answer.status_code != 302:
+            self.failures[f"login {answer.status_code}"] += 1
         return answer.status_code == 302
 
 
@@ -186,7 +198,8 @@ def default_restart() -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--learners", type=int, default=24)
+    parser.add_argument("--learners", type=int, default=16, help="concurrent clients")
+    parser.add_argument("--accounts", type=int, default=400, help="accounts they work through")
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--postgres", default=os.environ.get("CAMPUS_BENCH_POSTGRES_URL"))
     parser.add_argument("--restart", help="command that restarts PostgreSQL (shell words)")
@@ -203,8 +216,11 @@ def main() -> int:
         "CAMPUS_BASE_URL": base,
     }
     os.environ.update(env)
-    modules = prepare(database_url, args.learners)
-    print(f"{len(modules)} 'read' modules, {args.learners} learners, {database_url.split('@')[-1]}")
+    modules = prepare(database_url, args.accounts)
+    print(
+        f"{len(modules)} 'read' modules, {args.learners} concurrent learners over "
+        f"{args.accounts} accounts, {database_url.split('@')[-1]}"
+    )
 
     gunicorn = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", "3", "-k", "sync"]
     server = subprocess.Popen(
@@ -216,8 +232,9 @@ def main() -> int:
     events: list[str] = []
     try:
         wait_for(port, server)
+        emails = [f"learner{i}@faults.fi" for i in range(args.accounts)]
         learners = [
-            Learner(base, f"learner{i}@faults.fi", modules, stop) for i in range(args.learners)
+            Learner(base, emails[i :: args.learners], modules, stop) for i in range(args.learners)
         ]
         started = time.monotonic()
         for learner in learners:
@@ -238,13 +255,13 @@ def main() -> int:
         stop.set()
         for learner in learners:
             learner.join(timeout=15)
-        after = requests.get(f"{base}/auth/login", timeout=10).status_code
+        after = requests.get(f"{base}/auth/login", timeout=30).status_code
     finally:
         stop.set()
         server.terminate()
         server.wait(timeout=30)
 
-    acknowledged = [(learner.email, p, m) for learner in learners for p, m in learner.acknowledged]
+    acknowledged = [row for learner in learners for row in learner.acknowledged]
     failures = sum((learner.failures for learner in learners), Counter())
     missing, duplicates, twice_awarded = check(database_url, acknowledged)
     for line in events:
