@@ -1,6 +1,7 @@
-"""RSA private keys as files outside the database (mode 600, optionally encrypted).
+"""Private keys as files outside the database (mode 600, optionally encrypted): RSA for Open
+Badges 2.0 and LTI, Ed25519 for Open Badges 3.0 Data Integrity proofs.
 
-Shared by Open Badges signing and the LTI platform; only public halves go to the database.
+Only public halves go to the database.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 
 class KeyUnavailable(Exception):
@@ -23,7 +26,19 @@ def key_file(keys_dir: Path, name: str) -> Path:
 
 def generate(keys_dir: Path, name: str, passphrase: str | None) -> str:
     """Create an RSA-2048 key, write the private half to `<name>.pem`, return the public PEM."""
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return _store(
+        keys_dir, name, passphrase, rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    )
+
+
+def generate_ed25519(keys_dir: Path, name: str, passphrase: str | None) -> str:
+    """Create an Ed25519 key, write the private half to `<name>.pem`, return the public PEM."""
+    return _store(keys_dir, name, passphrase, Ed25519PrivateKey.generate())
+
+
+def _store(
+    keys_dir: Path, name: str, passphrase: str | None, private: RSAPrivateKey | Ed25519PrivateKey
+) -> str:
     encryption = (
         serialization.BestAvailableEncryption(passphrase.encode())
         if passphrase
@@ -43,10 +58,10 @@ def generate(keys_dir: Path, name: str, passphrase: str | None) -> str:
     )
 
 
-_CACHE: dict[tuple[str, str], RSAPrivateKey] = {}
+_CACHE: dict[tuple[str, str], PrivateKeyTypes] = {}
 
 
-def load(keys_dir: Path, name: str, passphrase: str | None) -> RSAPrivateKey:
+def _load(keys_dir: Path, name: str, passphrase: str | None) -> PrivateKeyTypes:
     cache_key = (str(keys_dir), name)
     if cache_key in _CACHE:
         return _CACHE[cache_key]
@@ -57,7 +72,19 @@ def load(keys_dir: Path, name: str, passphrase: str | None) -> RSAPrivateKey:
         )
     except (OSError, ValueError, TypeError) as error:
         raise KeyUnavailable(f"key {name} cannot be loaded from {keys_dir}") from error
+    _CACHE[cache_key] = loaded
+    return loaded
+
+
+def load(keys_dir: Path, name: str, passphrase: str | None) -> RSAPrivateKey:
+    loaded = _load(keys_dir, name, passphrase)
     if not isinstance(loaded, RSAPrivateKey):
         raise KeyUnavailable(f"key {name} is not an RSA key")
-    _CACHE[cache_key] = loaded
+    return loaded
+
+
+def load_ed25519(keys_dir: Path, name: str, passphrase: str | None) -> Ed25519PrivateKey:
+    loaded = _load(keys_dir, name, passphrase)
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise KeyUnavailable(f"key {name} is not an Ed25519 key")
     return loaded

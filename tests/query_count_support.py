@@ -149,7 +149,9 @@ def add_progress(user_id: int, paths: list[LearningPath], finish: bool = True) -
 
 def add_assertions(user_id: int) -> list[Assertion]:
     """An award of every path badge (revoked and expired ones among them) to `user_id`."""
-    key = db.session.execute(db.select(SigningKey).limit(1)).scalar_one()
+    key = db.session.execute(
+        db.select(SigningKey).where(SigningKey.algorithm == "RS256").limit(1)
+    ).scalar_one()
     badges = db.session.execute(
         db.select(BadgeClass).where(BadgeClass.slug.like("grown-%")).order_by(BadgeClass.id)
     ).scalars()

@@ -143,7 +143,9 @@ def test_completing_a_path_awards_its_signed_badge_at_once(app: Flask, learner: 
     db.session.commit()
     [assertion] = assertions_of(learner)
     assert assertion.badge_class.slug == "basics" and assertion.source == "path"
-    key = db.session.execute(db.select(SigningKey)).scalar_one()
+    key = db.session.execute(
+        db.select(SigningKey).where(SigningKey.algorithm == "RS256")
+    ).scalar_one()
     decoded = jwt.api_jws.PyJWS().decode(
         assertion.jws, load_pem_public_key(key.public_pem.encode()), algorithms=["RS256"]
     )
@@ -252,7 +254,9 @@ def test_public_documents(app: Flask, client: FlaskClient, learner: User) -> Non
 
 def test_private_keys_stay_in_files(app: Flask, learner: User, tmp_path: Path) -> None:
     complete_basics(learner)
-    key = db.session.execute(db.select(SigningKey)).scalar_one()
+    key = db.session.execute(
+        db.select(SigningKey).where(SigningKey.algorithm == "RS256")
+    ).scalar_one()
     key_file = Path(app.config["KEYS_DIR"]) / f"{key.kid}.pem"
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
     assert b"PRIVATE KEY" in key_file.read_bytes() and "PRIVATE" not in key.public_pem

@@ -105,7 +105,12 @@ def give_badge(
     user_id: int, slug: str, issued_at: datetime = NOW - timedelta(days=30), revoked: bool = False
 ) -> None:
     badge = _badge(slug)
-    key = db.session.execute(db.select(SigningKey)).scalars().first() or _signing_key()
+    key = (
+        db.session.execute(db.select(SigningKey).where(SigningKey.algorithm == "RS256"))
+        .scalars()
+        .first()
+        or _signing_key()
+    )
     db.session.add(
         Assertion(
             uuid=str(uuid.uuid4()),

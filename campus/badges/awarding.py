@@ -35,6 +35,7 @@ from campus.badges.models import AwardRule
 from campus.badges.models import AwardSource
 from campus.badges.models import BadgeClass
 from campus.badges.models import SigningKey
+from campus.badges.ob3 import keys as ob3_keys
 from campus.badges.revocation import revoke
 from campus.clock import aware
 from campus.extensions import db
@@ -87,9 +88,13 @@ def status_of(assertion: Assertion, now: datetime) -> AssertionStatus:
 def sign_and_bake(assertion: Assertion, key: SigningKey, context: IssuingContext) -> None:
     """(Re)write the signed edition and both baked images of `assertion` with `key`.
 
-    Used at issue time and when a key rotation re-signs the stored editions.
+    Used at issue time and when a key rotation re-signs the stored editions. The issuer's
+    first award also gives it the Ed25519 key its OB 3.0 credentials are signed with.
     """
     badge = assertion.badge_class
+    ob3_keys.ed25519_key_for_signing(
+        badge.issuer, context.keys_dir, context.passphrase, assertion.issued_at
+    )
     payload = ob2.assertion_document(
         context.urls,
         uuid=assertion.uuid,

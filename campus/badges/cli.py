@@ -12,6 +12,7 @@ from campus.badges.issuers import IssuingContext
 from campus.badges.issuers import campus_issuer
 from campus.badges.issuers import get_badge
 from campus.badges.models import AwardSource
+from campus.badges.ob3.keys import active_ed25519_key
 from campus.badges.revocation import find_assertion
 from campus.badges.revocation import revoke as revoke_assertion
 from campus.badges.rotation import rotate_and_resign
@@ -28,19 +29,25 @@ def _context() -> IssuingContext:
 @badges_cli.command("rotate-key")
 @with_appcontext
 def rotate_key() -> None:
-    """Start signing with a new RSA key and re-sign every stored badge with it.
+    """Start signing with new keys (RSA for 2.0, Ed25519 for 3.0); re-sign every stored badge.
 
-    The issuer profile then names only the new key; earlier keys stay published (with their
-    owner) so that copies saved before the rotation still verify here.
+    The issuer profile then names only the new RSA key; earlier keys stay published (with their
+    owner, and in the DID document) so that copies saved before the rotation still verify.
     """
     context = _context()
     issuer = campus_issuer(context)
     key, count = rotate_and_resign(issuer, context, utcnow())
+    ed25519 = active_ed25519_key(issuer)
     db.session.commit()
+    earlier = sum(1 for k in issuer.keys if k.algorithm == key.algorithm) - 1
     click.echo(
         f"New signing key {key.kid}; {count} badge(s) re-signed; "
-        f"{len(issuer.keys) - 1} earlier key(s) stay published."
+        f"{earlier} earlier key(s) stay published."
     )
+    if ed25519 is not None:
+        click.echo(
+            f"New OB 3.0 (Ed25519) key {ed25519.kid}; earlier ones stay in the DID document."
+        )
 
 
 @badges_cli.command("keys")

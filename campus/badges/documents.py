@@ -25,6 +25,7 @@ from campus.badges.models import SigningKey
 from campus.badges.revocation import find_assertion_without_images
 from campus.badges.revocation import revocation_list
 from campus.badges.revocation import revocation_version
+from campus.badges.signing import ALGORITHM
 from campus.badges.signing import active_key
 from campus.badges.web import JSON_LD
 from campus.badges.web import badge_or_404
@@ -96,9 +97,10 @@ def revocations(slug: str):
 
 @ob_bp.get("/keys/<kid>")
 def key(kid: str):
-    """Every key stays published, retired ones too, naming the issuer as its owner."""
+    """Every RSA key stays published, retired ones too, naming the issuer as its owner. The
+    Ed25519 keys of OB 3.0 are not 2.0 keys: they live in the DID documents only."""
     found = db.session.execute(
-        db.select(SigningKey).where(SigningKey.kid == kid)
+        db.select(SigningKey).where(SigningKey.kid == kid, SigningKey.algorithm == ALGORITHM)
     ).scalar_one_or_none()
     if found is None:
         abort(404)

@@ -29,7 +29,7 @@ class ApplyForm(FlaskForm):
 class VerifyForm(FlaskForm):
     image = FileField(_l("Badge image (PNG or SVG)"))
     text = TextAreaField(
-        _l("…or paste a signed badge (JWS) or its address"),
+        _l("…or paste a signed badge (JWS or an Open Badges 3.0 credential) or its address"),
         validators=[Optional(), Length(max=50_000)],
     )
     email = EmailField(

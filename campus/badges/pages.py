@@ -39,6 +39,7 @@ from campus.badges.issuers import list_badges
 from campus.badges.models import Assertion
 from campus.badges.models import AssertionStatus
 from campus.badges.models import BadgeClass
+from campus.badges.ob3.credential import credential_url
 from campus.badges.revocation import find_assertion
 from campus.badges.revocation import find_assertion_with_image
 from campus.badges.web import EARNED
@@ -158,6 +159,7 @@ def assertion_page(assertion_uuid: str):
         status=status,
         page_url=page_url,
         hosted_url=external_url("ob.hosted_assertion", assertion_uuid=assertion.uuid),
+        credential_url=credential_url(assertion.uuid, issuing_context().urls.base),
         shareable=status != AssertionStatus.REVOKED,
         share_linkedin="https://www.linkedin.com/sharing/share-offsite/?url="
         + quote(page_url, safe=""),
@@ -216,7 +218,12 @@ def verify_page():
             elif (form.text.data or "").strip():
                 result = verify.verify_text(form.text.data, urls, utcnow(), email)
             else:
-                flash(_("Upload a badge image or paste a signed badge or its address."), "error")
+                flash(
+                    _(
+                        "Upload a badge image or paste a signed badge, an Open Badges 3.0 credential or its address."
+                    ),
+                    "error",
+                )
                 status = 400
             if result is not None and not result.valid:
                 status = 422

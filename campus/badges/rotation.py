@@ -7,6 +7,10 @@ every stored assertion of the issuer with the new key (same id, recipient, dates
 what the campus serves stays valid everywhere. Retired keys stay published with `owner` set
 to the issuer, and the campus verifier still accepts copies saved before the rotation when
 they state exactly what was issued (see verify._issued_assertion).
+
+The issuer's Ed25519 key (OB 3.0) rotates with it. Nothing is re-signed for that: a credential
+is signed on demand with the Ed25519 key of its issue time, and the DID document keeps listing
+the retired key, so credentials saved before the rotation verify everywhere.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from campus.badges.models import Assertion
 from campus.badges.models import BadgeClass
 from campus.badges.models import Issuer
 from campus.badges.models import SigningKey
+from campus.badges.ob3 import keys as ob3_keys
 from campus.extensions import db
 
 BATCH = 200
@@ -28,8 +33,10 @@ BATCH = 200
 def rotate_and_resign(
     issuer: Issuer, context: IssuingContext, now: datetime
 ) -> tuple[SigningKey, int]:
-    """Start signing with a new key and re-sign the stored editions; returns (key, re-signed)."""
+    """Start signing with new keys (RSA and Ed25519) and re-sign the stored 2.0 editions;
+    returns (the new RSA key, re-signed)."""
     key = signing.rotate_key(issuer, context.keys_dir, context.passphrase, now)
+    ob3_keys.rotate_ed25519_key(issuer, context.keys_dir, context.passphrase, now)
     ids = list(
         db.session.execute(
             db.select(Assertion.id)

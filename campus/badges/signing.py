@@ -22,9 +22,14 @@ KeyUnavailable = keystore.KeyUnavailable
 
 
 def active_key(issuer: Issuer) -> SigningKey | None:
+    """The RSA key that signs 2.0 assertions now (the issuer's Ed25519 keys are for OB 3.0)."""
     return db.session.execute(
         db.select(SigningKey)
-        .where(SigningKey.issuer_id == issuer.id, SigningKey.retired_at.is_(None))
+        .where(
+            SigningKey.issuer_id == issuer.id,
+            SigningKey.algorithm == ALGORITHM,
+            SigningKey.retired_at.is_(None),
+        )
         .order_by(SigningKey.id.desc())
         .limit(1)
     ).scalar_one_or_none()

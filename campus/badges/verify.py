@@ -46,6 +46,7 @@ class Verification:
     # the verdict the page shows instead of "not valid".
     not_a_badge: str = ""
     recipient: tuple[str, bool] | None = None  # the e-mail checked and whether it matched
+    standard: str = "2.0"  # the Open Badges version of what was given ("3.0": a credential)
 
     @property
     def valid(self) -> bool:
@@ -66,7 +67,7 @@ class Verification:
 def verify_image(
     image: bytes, urls: ob2.Urls, now: datetime, email: str | None = None
 ) -> Verification:
-    payload = unbake(image)
+    payload: str | dict[str, Any] | None = unbake(image) or _unbake_credential(image)
     result = Verification()
     if not result.add(
         _("The image carries a badge"),
@@ -75,8 +76,19 @@ def verify_image(
     ):
         result.not_a_badge = _("This image carries no badge")
         return result
+    if isinstance(payload, dict):  # an OB 3.0 credential with its proof
+        from campus.badges import verify_ob3
+
+        return verify_ob3.verify_credential(payload, urls, now, email, result)
     assert payload is not None
     return verify_text(payload, urls, now, email, result)
+
+
+def _unbake_credential(image: bytes) -> str | dict[str, Any] | None:
+    """An OB 3.0 credential baked in the image (JSON with its proof, or a VC-JWT)."""
+    from campus.badges.ob3.baking import unbake_credential
+
+    return unbake_credential(image)
 
 
 def verify_text(
@@ -86,10 +98,16 @@ def verify_text(
     email: str | None = None,
     result: Verification | None = None,
 ) -> Verification:
-    """A pasted JWS or assertion URL."""
+    """A pasted JWS, VC-JWT, OB 3.0 credential (JSON) or assertion URL."""
+    from campus.badges import verify_ob3
+
     result = result or Verification()
     text = text.strip()
+    if text.startswith(("{", "[")):
+        return verify_ob3.verify_json_text(text, urls, now, email, result)
     if JWS_SHAPE.match(text):
+        if verify_ob3.vc_jwt_claims(text) is not None:
+            return verify_ob3.verify_vc_jwt(text, urls, now, email, result)
         return _verify_jws(text, urls, now, email, result)
     if not ADDRESS_SHAPE.match(text):
         result.not_a_badge = _("This is not a badge address")
@@ -104,7 +122,11 @@ def verify_text(
         )
         return result
     match = re.fullmatch(
-        re.escape(urls.base) + r"/(?:ob/assertions|badges/a)/(" + UUID_SHAPE + r")(?:\.json)?", text
+        re.escape(urls.base)
+        + r"/(?:ob/assertions|badges/a|ob/v3/credentials)/("
+        + UUID_SHAPE
+        + r")(?:\.json)?",
+        text,
     )
     if not result.add(
         _("The address belongs to this campus"),
@@ -211,7 +233,7 @@ def _verify_jws(
         else "",
     )
     if email:
-        _check_recipient(result, email, assertion)
+        check_recipient(result, email, assertion.recipient_salt, assertion.recipient_hash)
     return result
 
 
@@ -224,7 +246,7 @@ def _signing_key(payload: dict[str, Any], urls: ob2.Urls) -> SigningKey | None:
     if match is None:
         return None
     return db.session.execute(
-        db.select(SigningKey).where(SigningKey.kid == match[1])
+        db.select(SigningKey).where(SigningKey.kid == match[1], SigningKey.algorithm == "RS256")
     ).scalar_one_or_none()
 
 
@@ -264,10 +286,10 @@ def _issued_assertion(payload: dict[str, Any], urls: ob2.Urls) -> Assertion | No
     return assertion if same else None
 
 
-def _check_recipient(result: Verification, email: str, assertion: Assertion) -> None:
-    """The address as typed, as OB 2.0 verifiers hash it; earlier campus badges hashed it
-    lower-cased, so that form is accepted too, with a note when only it matches."""
-    salt, identity = assertion.recipient_salt, assertion.recipient_hash
+def check_recipient(result: Verification, email: str, salt: str, identity: str) -> None:
+    """The address as typed, as OB 2.0 verifiers hash it (OB 3.0's IdentityObject holds the same
+    hash); earlier campus badges hashed it lower-cased, so that form is accepted too, with a note
+    when only it matches."""
     exact = ob2.recipient_hash(email, salt) == identity
     legacy = not exact and ob2.legacy_recipient_hash(email, salt) == identity
     detail = ""
