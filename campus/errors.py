@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
 
+from campus.api import problems
 from campus.extensions import db
 
 
@@ -48,6 +49,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
         db.session.rollback()
+        if problems.is_api_request():  # API clients get RFC 9457 problem details
+            return problems.from_exception(error)
         code = error.code or 500
         # A description passed to abort() is ours and already translated; werkzeug's is not.
         custom = error.description if error.description != type(error).description else None
@@ -59,4 +62,6 @@ def init_app(app: Flask) -> None:
         if app.testing and not app.config.get("RENDER_500_IN_TESTS"):
             raise error
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        if problems.is_api_request():
+            return problems.internal_error()
         return render_error(InternalServerError.code)

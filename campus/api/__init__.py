@@ -20,9 +20,12 @@ def init_app(app: Flask) -> None:
     from campus.api import organisations
     from campus.api import token_models  # noqa: F401  (the token tables)
     from campus.api import token_pages
+    from campus.api import token_services  # noqa: F401  (data rights: eraser and export)
+    from campus.api.token_cli import api_cli
 
     core.init_app(
         app,
         [catalogue.blp, me.blp, organisations.blp, badges.blp, network.blp, oauth.blp],
     )
     app.register_blueprint(token_pages.bp)
+    app.cli.add_command(api_cli)

@@ -163,7 +163,7 @@ def _group_filter() -> StaffGroup | None:
         abort(404)
 
 
-def _views(organisation: Organisation, round_: AssessmentRound):  # type: ignore[no-untyped-def]
+def round_views(organisation: Organisation, round_: AssessmentRound):  # type: ignore[no-untyped-def]
     """The round's report with what it is compared with (all threshold-checked)."""
     instrument = round_.instrument
     today = utcnow().date()
@@ -196,7 +196,7 @@ def results(organisation_id: int, round_id: int):
     organisation = _organisation(organisation_id)
     round_ = _round(organisation, round_id)
     group = _group_filter()
-    report, previous_round, scopes = _views(organisation, round_)
+    report, previous_round, scopes = round_views(organisation, round_)
     series = [_("This round") if group is None else str(STAFF_GROUP_LABELS[group.value])]
     if scopes.previous is not None:
         series.append(_("Previous round"))
@@ -207,7 +207,7 @@ def results(organisation_id: int, round_id: int):
     for area in report.areas:
         figures = [area.figures.pick(group)]
         if scopes.previous is not None:
-            figures.append(_previous_area(scopes.previous, area.area.id))
+            figures.append(previous_area(scopes.previous, area.area.id))
         if scopes.region is not None:
             figures.append(scopes.region.area(area.area.id))
         figures.append(scopes.campus.area(area.area.id))
@@ -236,7 +236,7 @@ def results(organisation_id: int, round_id: int):
     )
 
 
-def _previous_area(previous: aggregates.Report, area_id: int) -> aggregates.Figure:
+def previous_area(previous: aggregates.Report, area_id: int) -> aggregates.Figure:
     for area in previous.areas:
         if area.area.id == area_id:
             return area.figures.total
@@ -248,7 +248,7 @@ def _previous_area(previous: aggregates.Report, area_id: int) -> aggregates.Figu
 def results_csv(organisation_id: int, round_id: int):
     organisation = _organisation(organisation_id)
     round_ = _round(organisation, round_id)
-    report, _previous_round, scopes = _views(organisation, round_)
+    report, _previous_round, scopes = round_views(organisation, round_)
     body = "\ufeff" + report_csv(report, scopes, current_language())
     filename = f"assessment-{organisation.slug}-{round_.id}.csv"
     return Response(
