@@ -107,6 +107,7 @@ def environment_config() -> dict[str, object]:
     for name in (
         "BADGES_DIR",
         "KEYS_DIR",
+        "UPLOAD_DIR",
         "KEY_PASSPHRASE",
         "BASE_URL",
         "ISSUER_NAME",
@@ -115,6 +116,14 @@ def environment_config() -> dict[str, object]:
     ):
         if value := os.environ.get(f"CAMPUS_{name}"):
             config[name] = value.rstrip("/") if name == "BASE_URL" else value
+    # API rate limits (campus.api.ratelimit): requests per window per token/client or address.
+    for name in (
+        "API_RATE_LIMIT_AUTHENTICATED",
+        "API_RATE_LIMIT_ANONYMOUS",
+        "API_RATE_LIMIT_WINDOW",
+    ):
+        if (value := os.environ.get(f"CAMPUS_{name}", "")).isdigit():
+            config[name] = int(value)
     if os.environ.get("CAMPUS_HTTPS", "").lower() in {"1", "true", "yes"}:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True

@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 def init_app(app: Flask) -> None:
     from campus import mailing  # noqa: F401  (the mail handler)
+    from campus.backup_cli import attach as attach_backup_commands
     from campus.outbox import models  # noqa: F401  (the table)
     from campus.outbox import services
     from campus.outbox.cli import outbox_cli
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.cli.add_command(outbox_cli)
+    attach_backup_commands(campus_cli)
     app.cli.add_command(campus_cli)
 
     @app.after_request

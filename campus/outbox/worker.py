@@ -131,7 +131,7 @@ def release(item_ids: list[int], claimed_at: datetime) -> int:
     return count
 
 
-campus_cli = click.Group("campus", help="Running the campus: the background worker.")
+campus_cli = click.Group("campus", help="Running the campus: the background worker, backups.")
 
 
 @campus_cli.command("worker")
