@@ -94,8 +94,8 @@ bench: setup
 # Issue 16: gunicorn + wrk at a whole country's scale, interleaved with a bare Flask hello; writes
 # bench/results.md. PostgreSQL too when CAMPUS_BENCH_POSTGRES_URL names a database of its own.
 bench-http: setup
-	$(BIN)/python bench/http.py
-	$(if $(CAMPUS_BENCH_POSTGRES_URL),$(BIN)/python bench/http.py --output bench/results-postgres.md)
+	$(BIN)/python bench/http_bench.py
+	$(if $(CAMPUS_BENCH_POSTGRES_URL),$(BIN)/python bench/http_bench.py --output bench/results-postgres.md)
 
 clean:
 	rm -rf $(VENV) $(VALIDATOR) instance *.egg-info

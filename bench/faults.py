@@ -24,16 +24,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import requests  # noqa: E402
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.http import form_fields  # noqa: E402
-from bench.http import free_port  # noqa: E402
-from bench.http import wait_for  # noqa: E402
+from bench.http_bench import form_fields  # noqa: E402
+from bench.http_bench import free_port  # noqa: E402
+from bench.http_bench import wait_for  # noqa: E402
 
 PASSWORD = "faults-password-1"
 

@@ -1,4 +1,4 @@
-"""The issue-16 data set for bench/http.py: a whole country's staff, written straight into the
+"""The issue-16 data set for bench/http_bench.py: a whole country's staff, written straight into the
 tables (bulk inserts, not the services: 100,000 users through the award path would take an hour).
 
 Content and badges come from content/ and badges/ through the real sync; one real award gives a
