@@ -369,7 +369,7 @@ def measure(args, data, base, port, hello_port, directory):  # type: ignore[no-u
             "hello": hello_rate,
         }
         print(
-            f"{row['label']:<36} {rate:8.0f}/s {100 * row['share']:6.1f} % of hello "
+            f"{row['label']:<36} {rate:8.1f}/s {100 * row['share']:6.1f} % of hello "
             f"p95 {row['p95']:8.1f} ms errors {row['errors']}",
             flush=True,
         )
@@ -395,7 +395,7 @@ def write_results(args, data, database_url, results, rss) -> None:  # type: igno
     ]
     for row in results:
         lines.append(
-            f"| {row['label']} | {row['rate']:.0f} | {row['p50']:.1f} | {row['p95']:.1f} | "
+            f"| {row['label']} | {row['rate']:.1f} | {row['p50']:.1f} | {row['p95']:.1f} | "
             f"{row['p99']:.1f} | {100 * row['share']:.1f} % | {row['errors']} | {row['target']} |"
         )
     lines += ["", f"Largest gunicorn worker RSS after the run: {rss:.0f} MB (target < 150 MB).", ""]

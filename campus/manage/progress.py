@@ -159,15 +159,18 @@ def _member_rows(
 ) -> tuple[list[tuple[User, MemberFacts]], int]:
     """The members in the asked order (one page, or all) and how many match, in two queries."""
     path_ids = [path.id for path in paths]
+    # Counted for this organisation's members only: over every learner in the country the
+    # aggregates took seconds (issue 16: 3 s for 500 staff among 100,000 users).
+    members = _members(organisation)
     paths_done = (
         db.select(PathCompletion.user_id, func.count(PathCompletion.path_id.distinct()).label("n"))
-        .where(PathCompletion.path_id.in_(path_ids))
+        .where(PathCompletion.user_id.in_(members), PathCompletion.path_id.in_(path_ids))
         .group_by(PathCompletion.user_id)
         .subquery()
     )
     modules_done = (
         db.select(Completion.user_id, func.count(Completion.module_id.distinct()).label("n"))
-        .where(Completion.module_id.in_(required_ids(paths)))
+        .where(Completion.user_id.in_(members), Completion.module_id.in_(required_ids(paths)))
         .group_by(Completion.user_id)
         .subquery()
     )
