@@ -198,13 +198,18 @@ def _assertion_without_images_or_404(assertion_uuid: str) -> Assertion:
     return assertion
 
 
-def _badge_without_artwork_or_404(slug: str) -> BadgeClass:
-    """The badge class document names its image by address: no need for the artwork bytes."""
-    badge = db.session.execute(
+def find_badge_without_artwork(slug: str) -> BadgeClass | None:
+    """A badge class for its documents (2.0 BadgeClass, 3.0 Achievement), which name the image
+    by address: no need for the artwork bytes."""
+    return db.session.execute(
         db.select(BadgeClass)
         .options(defer(BadgeClass.image_png), defer(BadgeClass.image_svg))
         .where(BadgeClass.slug == slug, BadgeClass.is_retired.is_(False))
     ).scalar_one_or_none()
+
+
+def _badge_without_artwork_or_404(slug: str) -> BadgeClass:
+    badge = find_badge_without_artwork(slug)
     if badge is None:
         abort(404)
     return badge

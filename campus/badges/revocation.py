@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
+from sqlalchemy import Select
 from sqlalchemy.orm import defer
 from sqlalchemy.orm import joinedload
 
@@ -125,15 +126,9 @@ def revoked_in_range(
     """Ids of the issuer's revoked assertions with first_id <= id < end_id (one Bitstring Status
     List) and the latest revocation time among them: three columns from the index, no images."""
     rows = db.session.execute(
-        db.select(Assertion.id, Assertion.revoked_at)
-        .join(BadgeClass, BadgeClass.id == Assertion.badge_class_id)
-        .where(
-            BadgeClass.issuer_id == issuer_id,
-            Assertion.revoked_at.is_not(None),
-            Assertion.id >= first_id,
-            Assertion.id < end_id,
-        )
-        .order_by(Assertion.id)
+        _revoked_in_range(
+            db.select(Assertion.id, Assertion.revoked_at), issuer_id, first_id, end_id
+        ).order_by(Assertion.id)
     ).all()
     return [row.id for row in rows], max((row.revoked_at for row in rows), default=None)
 
@@ -142,14 +137,17 @@ def range_revocation_version(
     issuer_id: int, first_id: int, end_id: int
 ) -> tuple[int, datetime | None]:
     """`revocation_version` for one id range: names a status list's content in one aggregate."""
+    columns = db.select(db.func.count(Assertion.id), db.func.max(Assertion.revoked_at))
     count, latest = db.session.execute(
-        db.select(db.func.count(Assertion.id), db.func.max(Assertion.revoked_at))
-        .join(BadgeClass, BadgeClass.id == Assertion.badge_class_id)
-        .where(
-            BadgeClass.issuer_id == issuer_id,
-            Assertion.revoked_at.is_not(None),
-            Assertion.id >= first_id,
-            Assertion.id < end_id,
-        )
+        _revoked_in_range(columns, issuer_id, first_id, end_id)
     ).one()
     return count, latest
+
+
+def _revoked_in_range(statement: Select, issuer_id: int, first_id: int, end_id: int) -> Select:
+    return statement.join(BadgeClass, BadgeClass.id == Assertion.badge_class_id).where(
+        BadgeClass.issuer_id == issuer_id,
+        Assertion.revoked_at.is_not(None),
+        Assertion.id >= first_id,
+        Assertion.id < end_id,
+    )

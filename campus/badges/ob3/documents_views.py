@@ -15,14 +15,13 @@ from flask import Response
 from flask import current_app
 from flask import redirect
 from flask import request
-from sqlalchemy.orm import defer
 from werkzeug.exceptions import NotFound
 
 from campus.badges import ob2
+from campus.badges.documents import find_badge_without_artwork
 from campus.badges.http_cache import conditional
 from campus.badges.issuers import CAMPUS_ISSUER
 from campus.badges.models import Assertion
-from campus.badges.models import BadgeClass
 from campus.badges.models import Issuer
 from campus.badges.ob3 import credential as ob3_credential
 from campus.badges.ob3 import did
@@ -153,11 +152,7 @@ def refresh(assertion_uuid: str) -> Response:
 def achievement(slug: str) -> Response:
     """The Achievement in Finnish at the bare address (the id credentials name); `?lang=sv|en`
     is its edition in that language. Another language (or `?lang=fi`) leads to the original."""
-    badge = db.session.execute(
-        db.select(BadgeClass)
-        .options(defer(BadgeClass.image_png), defer(BadgeClass.image_svg))
-        .where(BadgeClass.slug == slug, BadgeClass.is_retired.is_(False))
-    ).scalar_one_or_none()
+    badge = find_badge_without_artwork(slug)
     if badge is None:
         return _not_found()
     context = issuing_context()
