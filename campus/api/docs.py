@@ -14,6 +14,8 @@ from flask import Blueprint
 from flask import current_app
 from flask import render_template
 
+from campus.api.token_forms import SCOPE_LABELS
+
 bp = Blueprint("api_docs", __name__)
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -61,9 +63,11 @@ def docs():  # type: ignore[no-untyped-def]
     spec = current_app.extensions["campus.api"].spec.to_dict()
     base_url = str(current_app.config.get("BASE_URL", "")).rstrip("/")
     schemes = spec.get("components", {}).get("securitySchemes", {})
-    scopes = (
+    described = (
         schemes.get("oauth2", {}).get("flows", {}).get("clientCredentials", {}).get("scopes", {})
     )
+    # The page speaks the reader's language: the token form's labels, the document's otherwise.
+    scopes = {name: SCOPE_LABELS.get(name, text) for name, text in described.items()}
     return render_template(
         "api/docs.html",
         info=spec.get("info", {}),
