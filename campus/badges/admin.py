@@ -153,7 +153,7 @@ def revoke(assertion_uuid: str):
     status = 200
     if request.method == "POST":
         if not form.validate_on_submit():
-            if form.csrf_token.errors:
+            if "csrf_token" in form.errors:
                 abort(400)
             status = 400
         elif request.form.get("confirmed") == "1":

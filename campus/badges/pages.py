@@ -81,7 +81,7 @@ def detail(slug: str):
         if user is None:
             abort(401)
         if not form.validate_on_submit():
-            if form.csrf_token.errors:
+            if "csrf_token" in form.errors:
                 abort(400)
         else:
             upload = form.file.data
@@ -203,7 +203,7 @@ def verify_page():
     status = 200
     if request.method == "POST":
         if not form.validate_on_submit():
-            if form.csrf_token.errors:
+            if "csrf_token" in form.errors:
                 abort(400)
             status = 400
         else:

@@ -70,6 +70,11 @@ class ManifestReader:
         if (key := guards.too_deep_key(self.data)) is not None:
             self.report(guards.deep_line(text) or self.lines.line(key), guards.TOO_DEEP)
             return False
+        if (key := key_with_nul(self.data)) is not None:
+            # PostgreSQL cannot store it, and no page or baked badge should carry it.
+            shown = key.replace("\x00", "\\u0000")
+            self.report_key(key, f"`{shown}` contains a NUL character (\\u0000)")
+            return False
         if self.data.get("version") != 1:
             self.report_key("version", "`version = 1` is required")
             return False
@@ -139,6 +144,22 @@ class ManifestReader:
         if len(set(value)) != len(value):
             self.report_key(key, f"`{key}` lists the same slug twice")
         return list(dict.fromkeys(value))
+
+
+def key_with_nul(data: dict[str, Any]) -> str | None:
+    """The top-level key whose value holds a NUL in some text or table key, if any."""
+    for key, value in data.items():
+        stack = [key, value]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str) and "\x00" in item:
+                return key
+            if isinstance(item, dict):
+                stack.extend(item.keys())
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+    return None
 
 
 def display_name(path: Path, root: Path) -> str:
