@@ -60,7 +60,7 @@ class Section:
 
 @bp.get("/api/v1/docs")
 def docs():  # type: ignore[no-untyped-def]
-    spec = current_app.extensions["campus.api"].spec.to_dict()
+    spec = current_app.extensions["campus.api"].documented().to_dict()
     base_url = str(current_app.config.get("BASE_URL", "")).rstrip("/")
     schemes = spec.get("components", {}).get("securitySchemes", {})
     described = (
