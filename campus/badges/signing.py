@@ -21,13 +21,18 @@ ALGORITHM = "RS256"
 KeyUnavailable = keystore.KeyUnavailable
 
 
-def active_key(issuer: Issuer) -> SigningKey | None:
-    """The RSA key that signs 2.0 assertions now (the issuer's Ed25519 keys are for OB 3.0)."""
+ED25519 = "Ed25519"  # OB 3.0 Data Integrity keys (campus.badges.ob3.keys)
+# How each kind of key pair is made; the private half goes to a 0600 file, the public half here.
+GENERATORS = {ALGORITHM: keystore.generate, ED25519: keystore.generate_ed25519}
+
+
+def active_key(issuer: Issuer, algorithm: str = ALGORITHM) -> SigningKey | None:
+    """The issuer's key of `algorithm` that signs now: RSA for 2.0 assertions by default."""
     return db.session.execute(
         db.select(SigningKey)
         .where(
             SigningKey.issuer_id == issuer.id,
-            SigningKey.algorithm == ALGORITHM,
+            SigningKey.algorithm == algorithm,
             SigningKey.retired_at.is_(None),
         )
         .order_by(SigningKey.id.desc())
@@ -35,12 +40,19 @@ def active_key(issuer: Issuer) -> SigningKey | None:
     ).scalar_one_or_none()
 
 
-def create_key(issuer: Issuer, keys_dir: Path, passphrase: str | None, now: datetime) -> SigningKey:
-    """Generate an RSA-2048 pair: the private half to a 0600 file, the public half to the database."""
+def create_key(
+    issuer: Issuer,
+    keys_dir: Path,
+    passphrase: str | None,
+    now: datetime,
+    algorithm: str = ALGORITHM,
+) -> SigningKey:
+    """Generate a pair (RSA-2048 by default): the private half to a 0600 file, the public half
+    to the database."""
     kid = str(uuid.uuid4())
-    public_pem = keystore.generate(keys_dir, kid, passphrase)
+    public_pem = GENERATORS[algorithm](keys_dir, kid, passphrase)
     key = SigningKey(
-        kid=kid, issuer=issuer, algorithm=ALGORITHM, public_pem=public_pem, created_at=now
+        kid=kid, issuer=issuer, algorithm=algorithm, public_pem=public_pem, created_at=now
     )
     db.session.add(key)
     db.session.flush()
@@ -48,19 +60,29 @@ def create_key(issuer: Issuer, keys_dir: Path, passphrase: str | None, now: date
 
 
 def key_for_signing(
-    issuer: Issuer, keys_dir: Path, passphrase: str | None, now: datetime
+    issuer: Issuer,
+    keys_dir: Path,
+    passphrase: str | None,
+    now: datetime,
+    algorithm: str = ALGORITHM,
 ) -> SigningKey:
     """The issuer's active key, created on first use."""
-    return active_key(issuer) or create_key(issuer, keys_dir, passphrase, now)
+    return active_key(issuer, algorithm) or create_key(issuer, keys_dir, passphrase, now, algorithm)
 
 
-def rotate_key(issuer: Issuer, keys_dir: Path, passphrase: str | None, now: datetime) -> SigningKey:
+def rotate_key(
+    issuer: Issuer,
+    keys_dir: Path,
+    passphrase: str | None,
+    now: datetime,
+    algorithm: str = ALGORITHM,
+) -> SigningKey:
     """Retire the active key (it stays published) and start signing with a new one."""
-    current = active_key(issuer)
+    current = active_key(issuer, algorithm)
     if current is not None:
         current.retired_at = now
         db.session.flush()
-    return create_key(issuer, keys_dir, passphrase, now)
+    return create_key(issuer, keys_dir, passphrase, now, algorithm)
 
 
 def load_private_key(key: SigningKey, keys_dir: Path, passphrase: str | None) -> RSAPrivateKey:

@@ -8,7 +8,6 @@ oldest). Ed25519 signatures are deterministic: every host makes the same bytes.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from cryptography.hazmat.primitives.serialization import PublicFormat
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from campus import keystore
+from campus.badges import signing
 from campus.badges.models import Assertion
 from campus.badges.models import Issuer
 from campus.badges.models import SigningKey
@@ -26,7 +26,7 @@ from campus.badges.ob3 import multibase
 from campus.clock import aware
 from campus.extensions import db
 
-ED25519 = "Ed25519"
+ED25519 = signing.ED25519
 
 
 def ed25519_keys(issuer: Issuer) -> list[SigningKey]:
@@ -41,36 +41,20 @@ def ed25519_keys(issuer: Issuer) -> list[SigningKey]:
 
 
 def active_ed25519_key(issuer: Issuer) -> SigningKey | None:
-    return db.session.execute(
-        db.select(SigningKey)
-        .where(
-            SigningKey.issuer_id == issuer.id,
-            SigningKey.algorithm == ED25519,
-            SigningKey.retired_at.is_(None),
-        )
-        .order_by(SigningKey.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    return signing.active_key(issuer, ED25519)
 
 
 def create_ed25519_key(
     issuer: Issuer, keys_dir: Path, passphrase: str | None, now: datetime
 ) -> SigningKey:
-    kid = str(uuid.uuid4())
-    public_pem = keystore.generate_ed25519(keys_dir, kid, passphrase)
-    key = SigningKey(
-        kid=kid, issuer=issuer, algorithm=ED25519, public_pem=public_pem, created_at=now
-    )
-    db.session.add(key)
-    db.session.flush()
-    return key
+    return signing.create_key(issuer, keys_dir, passphrase, now, ED25519)
 
 
 def ed25519_key_for_signing(
     issuer: Issuer, keys_dir: Path, passphrase: str | None, now: datetime
 ) -> SigningKey:
     """The issuer's active Ed25519 key, created on first use."""
-    return active_ed25519_key(issuer) or create_ed25519_key(issuer, keys_dir, passphrase, now)
+    return signing.key_for_signing(issuer, keys_dir, passphrase, now, ED25519)
 
 
 def rotate_ed25519_key(
@@ -80,11 +64,7 @@ def rotate_ed25519_key(
 
     Nothing is re-signed: a credential is signed on demand with the key of its issue time.
     """
-    current = active_ed25519_key(issuer)
-    if current is not None:
-        current.retired_at = now
-        db.session.flush()
-    return create_ed25519_key(issuer, keys_dir, passphrase, now)
+    return signing.rotate_key(issuer, keys_dir, passphrase, now, ED25519)
 
 
 def key_at(keys: list[SigningKey], moment: datetime) -> SigningKey | None:
