@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
+from flask import Flask
 from flask import current_app
+from flask import g
 from flask import has_request_context
 from flask import request
 from flask import session
 from flask_babel import get_locale
+from flask_babel import get_translations
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from campus.config import DEFAULT_LOCALE
 from campus.config import LANGUAGES
@@ -57,12 +64,98 @@ def fallback_order(language: str | None = None) -> tuple[str, ...]:
     """Languages to try in turn. For the page's own language (`language` not given) the
     person's chosen material language comes right after it; an explicit language (documents
     such as Open Badges) keeps the fixed order."""
-    chosen = None if language else material_choice()
-    language = language or current_language()
+    if language:
+        return FALLBACK_ORDER.get(language, tuple(LANGUAGES))
+    # A page picks hundreds of texts: the order is worked out once per request (kept beside
+    # Flask-Babel's own per-request state), and again only when the locale changes during it
+    # (flask_babel.refresh, force_locale) or the material choice does.
+    try:
+        babel = g._flask_babel
+        cached = babel.campus_order
+        if (
+            cached[0] is babel.babel_locale
+            and cached[0] is not None
+            and cached[1] == session.get(MATERIAL_LANGUAGE_KEY)
+        ):
+            return cached[2]  # type: ignore[no-any-return]
+    except (AttributeError, RuntimeError):  # not worked out yet, or outside a request
+        pass
+    if not has_request_context():
+        return _page_order(None)
+    order = _page_order(material_choice())
+    babel = g._flask_babel  # made by get_locale() in _page_order
+    babel.campus_order = (
+        getattr(babel, "babel_locale", None),
+        session.get(MATERIAL_LANGUAGE_KEY),
+        order,
+    )
+    return order
+
+
+def _page_order(chosen: str | None) -> tuple[str, ...]:
+    language = current_language()
     order = FALLBACK_ORDER.get(language, tuple(LANGUAGES))
     if chosen and chosen != language:
         order = (language, chosen, *(c for c in order if c not in (language, chosen)))
     return order
+
+
+def request_translations():  # type: ignore[no-untyped-def]
+    """Flask-Babel's translations for this request, looked up once (not on every `_()`).
+
+    Flask-Babel finds the context, locale and catalogue again on each call; a page with many
+    strings spent a large share of its time there. Kept beside Flask-Babel's per-request
+    state, checked against its locale object so that `flask_babel.refresh()` and
+    `force_locale` (another language during the request) are honoured.
+    """
+    try:
+        babel = g._flask_babel
+        cached = babel.campus_translations
+        if cached[0] is babel.babel_locale and cached[0] is not None:
+            return cached[1]
+    except AttributeError:
+        pass
+    except RuntimeError:  # no app context: Flask-Babel's null translations
+        return get_translations()
+    translations = get_translations()
+    babel = g._flask_babel  # made by get_translations() (through get_locale)
+    babel.campus_translations = (getattr(babel, "babel_locale", None), translations)
+    return translations
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Templates' `_`, `gettext` and `ngettext` use the per-request translations (call after
+    Flask-Babel's init_app, which installs its own). They behave as Jinja's "newstyle" ones
+    (autoescaped, always %-formatted), called directly instead of through two more
+    `Context.call`s each."""
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: request_translations().ugettext(s),
+        ngettext=lambda s, p, n: request_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: request_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
+    app.jinja_env.globals["ngettext"] = _template_ngettext
+
+
+@pass_context
+def _template_gettext(__context: Context, __string: str, **variables: Any) -> str:
+    text = request_translations().ugettext(__string)
+    if __context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables  # type: ignore[no-any-return]
+
+
+@pass_context
+def _template_ngettext(
+    __context: Context, __singular: str, __plural: str, __num: int, **variables: Any
+) -> str:
+    variables.setdefault("num", __num)
+    text = request_translations().ungettext(__singular, __plural, __num)
+    if __context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables  # type: ignore[no-any-return]
 
 
 def pick(texts: Mapping[str, str] | None, language: str | None = None) -> str:

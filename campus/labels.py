@@ -6,7 +6,20 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from campus.i18n import request_translations
+
+
+def _gettext(string: str) -> str:
+    return request_translations().ugettext(string)  # type: ignore[no-any-return]
+
+
+def _l(string: str) -> LazyString:
+    """Flask-Babel's lazy_gettext, through the translations looked up once per request (pages
+    show these labels on every card)."""
+    return LazyString(_gettext, string)
+
 
 ROLE_LABELS = {
     "learner": _l("Learner"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 from datetime import UTC
 from datetime import datetime
@@ -11,7 +12,9 @@ from datetime import timedelta
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey
 from sqlalchemy import String
+from sqlalchemy import bindparam
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import relationship
 
@@ -175,20 +178,33 @@ def login_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+@functools.cache
+def _loader_statement():  # type: ignore[no-untyped-def]
+    """Built once: the login's user with their roles, in one statement (every page asks)."""
+    return (
+        db.select(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(
+            LoginSession.token_hash == bindparam("token_hash"),
+            LoginSession.created_at >= bindparam("oldest"),
+            User.is_active_account.is_(True),
+        )
+        .options(joinedload(User.role_rows))
+    )
+
+
 @login_manager.user_loader
 def load_user(login_token: str) -> User | None:
     from flask import current_app
 
     oldest = datetime.now(UTC) - current_app.config.get("LOGIN_MAX_AGE", timedelta(days=90))
-    user = db.session.execute(
-        db.select(User)
-        .join(LoginSession, LoginSession.user_id == User.id)
-        .where(
-            LoginSession.token_hash == login_token_hash(login_token),
-            LoginSession.created_at >= oldest,
-            User.is_active_account.is_(True),
+    user = (
+        db.session.execute(
+            _loader_statement(), {"token_hash": login_token_hash(login_token), "oldest": oldest}
         )
-    ).scalar_one_or_none()
+        .unique()
+        .scalar_one_or_none()
+    )
     if user is not None:
         user.login_token = login_token
     return user

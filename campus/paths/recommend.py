@@ -3,11 +3,14 @@ their latest assessment recommends), search text and the themes' illustrations."
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import bindparam
 
 from campus.assessments.models import AssessmentResponse
 from campus.assessments.models import StaffGroup
@@ -16,10 +19,9 @@ from campus.assessments.results import recommendations
 from campus.auth.models import Role
 from campus.auth.models import User
 from campus.extensions import db
+from campus.i18n import fallback_order
 from campus.i18n import pick
 from campus.labels import AUDIENCE_LABELS
-from campus.paths.models import LearningPath
-from campus.paths.models import Theme
 
 # The roles that say which paths are written for a person. Read from the roles the person holds
 # (not has_role, under which an administrator holds every role and every path would be "for you").
@@ -34,23 +36,29 @@ ART_FOLDER = "img/themes"  # under the static folder: <theme slug>.svg, and defa
 
 @dataclass
 class Suggestion:
-    path: LearningPath
+    path: Any  # a LearningPath, or its catalogue entry
     reason: str  # why it is suggested, in the person's language
     detail: str = ""  # the assessment's explanation, when there is one
 
 
-def latest_assessment(user: User) -> AssessmentResponse | None:
-    """The person's most recently submitted assessment whose answers they still keep."""
-    return db.session.execute(
+@functools.cache
+def _latest_statement():  # type: ignore[no-untyped-def]
+    """Built once: the catalogue asks on every request."""
+    return (
         db.select(AssessmentResponse)
         .where(
-            AssessmentResponse.user_id == user.id,
+            AssessmentResponse.user_id == bindparam("user_id"),
             AssessmentResponse.submitted_at.is_not(None),
             AssessmentResponse.answers_deleted_at.is_(None),
         )
         .order_by(AssessmentResponse.submitted_at.desc(), AssessmentResponse.id.desc())
         .limit(1)
-    ).scalar_one_or_none()
+    )
+
+
+def latest_assessment(user: User) -> AssessmentResponse | None:
+    """The person's most recently submitted assessment whose answers they still keep."""
+    return db.session.execute(_latest_statement(), {"user_id": user.id}).scalar_one_or_none()
 
 
 def role_audiences(user: User, staff_group: StaffGroup | str | None = None) -> set[str]:
@@ -62,14 +70,24 @@ def role_audiences(user: User, staff_group: StaffGroup | str | None = None) -> s
     return audiences
 
 
+_UNREAD = object()
+
+
 def for_you(
-    user: User, paths: Iterable[LearningPath], completed: set[int], limit: int = 6
+    user: User,
+    paths: Iterable[Any],
+    completed: set[int],
+    limit: int = 6,
+    response: AssessmentResponse | None | object = _UNREAD,
 ) -> list[Suggestion]:
     """The assessment's open recommendations first, then the paths written for the person's
-    roles and staff group, in catalogue order; completed paths are left out."""
+    roles and staff group, in catalogue order; completed paths are left out. `response` is
+    the latest assessment when the caller has already read it."""
     visible = {path.id: path for path in paths}
     suggestions: list[Suggestion] = []
-    response = latest_assessment(user)
+    if response is _UNREAD:
+        response = latest_assessment(user)
+    assert response is None or isinstance(response, AssessmentResponse)
     if response is not None:
         recommended, _completed_since = recommendations(user, response)
         for recommendation in recommended:
@@ -96,20 +114,34 @@ def for_you(
     return suggestions[:limit]
 
 
-def search_text(path: LearningPath) -> str:
-    """What a search matches, in the shown language: title, summary, theme and audiences."""
+def search_text(path: Any) -> str:
+    """What a search matches, in the shown language: title, summary, theme and audiences.
+
+    A catalogue entry (campus.paths.catalogue_cache) keeps it per language order: it depends on
+    the content and the language only."""
+    known = getattr(path, "search_texts", None)
+    if known is None:
+        return _search_text(path)
+    order = fallback_order()
+    text = known.get(order)
+    if text is None:
+        text = known[order] = _search_text(path)
+    return text
+
+
+def _search_text(path: Any) -> str:
     parts = [pick(path.title), pick(path.summary), pick(path.theme.title)]
     parts += [str(AUDIENCE_LABELS.get(a, a)) for a in path.audience]
     return " ".join(parts).casefold()
 
 
-def matches(path: LearningPath, query: str) -> bool:
+def matches(path: Any, query: str) -> bool:
     """Every word of the query occurs in the path's search text."""
     text = search_text(path)
     return all(word in text for word in query.casefold().split())
 
 
-def theme_art(static_folder: str | None, themes: Iterable[Theme]) -> dict[str, str]:
+def theme_art(static_folder: str | None, themes: Iterable[Any]) -> dict[str, str]:
     """Each theme's illustration (a static filename); the shared one when it has none."""
     folder = Path(static_folder or ".") / ART_FOLDER
     return {

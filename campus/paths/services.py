@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import enum
+import functools
 from dataclasses import dataclass
-from dataclasses import field
 from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from sqlalchemy import and_
+from sqlalchemy import bindparam
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm import defer
 from sqlalchemy.orm import selectinload
@@ -22,12 +23,16 @@ from campus.paths.activities import ActivityError
 from campus.paths.models import Completion
 from campus.paths.models import CompletionSource
 from campus.paths.models import Enrollment
-from campus.paths.models import EvidenceStatus
 from campus.paths.models import EvidenceSubmission
 from campus.paths.models import LearningPath
 from campus.paths.models import Module
 from campus.paths.models import PathCompletion
 from campus.paths.models import Theme
+from campus.paths.progress import ModuleState  # noqa: F401  (re-exported)
+from campus.paths.progress import PathProgress  # noqa: F401  (re-exported)
+from campus.paths.progress import my_paths  # noqa: F401  (re-exported)
+from campus.paths.progress import path_progress  # noqa: F401  (re-exported)
+from campus.paths.progress import progress_for_paths  # noqa: F401  (re-exported)
 from campus.signals import module_completed
 from campus.signals import path_completed
 
@@ -39,64 +44,6 @@ class CompletionResult:
     path_completion: PathCompletion | None = None
 
 
-# Where a learner stands on one module (computed, never stored).
-class ModuleState(enum.StrEnum):
-    DONE = "done"
-    WAITING = "waiting"  # evidence sent, a reviewer has not decided yet
-    RETURNED = "returned"  # evidence returned with feedback: the learner sends a new version
-    TODO = "todo"
-
-
-@dataclass
-class PathProgress:
-    path: LearningPath
-    enrolled: bool
-    done_module_ids: set[int]
-    completed_at: datetime | None
-    required_total: int
-    required_done: int
-    missing_prerequisites: list[LearningPath] = field(default_factory=list)
-    evidence: dict[int, EvidenceSubmission] = field(default_factory=dict)
-
-    @property
-    def percent(self) -> int:
-        if not self.required_total:
-            return 0
-        return int(100 * self.required_done / self.required_total)
-
-    @property
-    def is_complete(self) -> bool:
-        return self.completed_at is not None
-
-    def state(self, module: Module) -> ModuleState:
-        if module.id in self.done_module_ids:
-            return ModuleState.DONE
-        latest = self.evidence.get(module.id)
-        return _EVIDENCE_STATES.get(latest.status if latest else None, ModuleState.TODO)
-
-    def modules_in(self, *states: str) -> list[Module]:
-        return [m for m in self.path.active_modules if self.state(m) in states]
-
-    @property
-    def next_module(self) -> Module | None:
-        return self.next_after(None)
-
-    def next_after(self, module: Module | None) -> Module | None:
-        """The next module to work on (evidence waiting for review is not): after `module` in
-        the path first, then before it."""
-        modules = self.path.active_modules
-        index = modules.index(module) if module in modules else -1
-        later = modules[index + 1 :] + modules[: max(index, 0)]
-        return next((m for m in later if self.state(m) in _TO_DO), None)
-
-
-_EVIDENCE_STATES = {
-    EvidenceStatus.SUBMITTED: ModuleState.WAITING,
-    EvidenceStatus.RETURNED: ModuleState.RETURNED,
-}
-_TO_DO = (ModuleState.TODO, ModuleState.RETURNED)
-
-
 # --- catalogue -----------------------------------------------------------------------------
 
 
@@ -104,14 +51,15 @@ _TO_DO = (ModuleState.TODO, ModuleState.RETURNED)
 LIST_ONLY = (defer(Module.body_html), defer(Module.settings))
 
 
-def list_themes() -> list[Theme]:
-    """Themes with their paths and modules loaded up front (the catalogue shows them all)."""
+def list_themes(include_retired: bool = False) -> list[Theme]:
+    """Themes with their paths and modules loaded up front (the catalogue shows them all);
+    retired themes too when asked (the catalogue copy, campus.paths.catalogue_cache)."""
+    query = db.select(Theme)
+    if not include_retired:
+        query = query.where(Theme.is_retired.is_(False))
     return list(
         db.session.execute(
-            db.select(Theme)
-            .where(Theme.is_retired.is_(False))
-            .order_by(Theme.position)
-            .options(
+            query.order_by(Theme.position, Theme.id).options(
                 selectinload(Theme.paths).selectinload(LearningPath.modules).options(*LIST_ONLY),
                 selectinload(Theme.paths).selectinload(LearningPath.prerequisites),
             )
@@ -194,89 +142,6 @@ def done_module_ids(user: User, module_ids: list[int]) -> set[int]:
     )
 
 
-def path_progress(user: User | None, path: LearningPath) -> PathProgress:
-    return progress_for_paths(user, [path])[path.id]
-
-
-def progress_for_paths(user: User | None, paths: list[LearningPath]) -> dict[int, PathProgress]:
-    """Progress on many paths in four queries (the catalogue and dashboard show ten or more)."""
-    anonymous = user is None or not getattr(user, "is_authenticated", True)
-    done: set[int] = set()
-    finished: dict[int, datetime] = {}
-    enrolled: set[int] = set()
-    evidence: dict[int, EvidenceSubmission] = {}
-    if not anonymous and paths:
-        assert user is not None
-        done = set(
-            db.session.execute(
-                db.select(Completion.module_id).where(Completion.user_id == user.id)
-            ).scalars()
-        )
-        finished = {
-            path_id: completed_at
-            for path_id, completed_at in db.session.execute(
-                db.select(PathCompletion.path_id, PathCompletion.completed_at).where(
-                    PathCompletion.user_id == user.id
-                )
-            )
-        }
-        enrolled = set(
-            db.session.execute(
-                db.select(Enrollment.path_id).where(Enrollment.user_id == user.id)
-            ).scalars()
-        )
-        evidence = _latest_evidence(user, [m.id for path in paths for m in path.active_modules])
-    result = {}
-    for path in paths:
-        modules = path.active_modules
-        required = [m for m in modules if m.is_required]
-        path_done = {m.id for m in modules if m.id in done}
-        result[path.id] = PathProgress(
-            path=path,
-            enrolled=path.id in enrolled,
-            done_module_ids=path_done,
-            completed_at=finished.get(path.id),
-            required_total=len(required),
-            required_done=sum(1 for m in required if m.id in path_done),
-            missing_prerequisites=[]
-            if anonymous
-            else [p for p in path.prerequisites if p.id not in finished],
-            evidence={m.id: evidence[m.id] for m in modules if m.id in evidence},
-        )
-    return result
-
-
-def _latest_evidence(user: User, module_ids: list[int]) -> dict[int, EvidenceSubmission]:
-    """Each module's newest evidence from `user`, in one query."""
-    latest: dict[int, EvidenceSubmission] = {}
-    for submission in db.session.execute(
-        db.select(EvidenceSubmission)
-        .where(EvidenceSubmission.user_id == user.id, EvidenceSubmission.module_id.in_(module_ids))
-        .order_by(EvidenceSubmission.submitted_at, EvidenceSubmission.id)
-    ).scalars():
-        latest[submission.module_id] = submission
-    return latest
-
-
-def my_paths(user: User) -> list[PathProgress]:
-    """Progress on every enrolled path that is still offered, newest enrolment first."""
-    paths = list(
-        db.session.execute(
-            db.select(LearningPath)
-            .join(Enrollment)
-            .where(Enrollment.user_id == user.id, LearningPath.is_retired.is_(False))
-            .options(
-                selectinload(LearningPath.modules).options(*LIST_ONLY),
-                selectinload(LearningPath.theme),
-                selectinload(LearningPath.prerequisites),
-            )
-            .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc())
-        ).scalars()
-    )
-    progress = progress_for_paths(user, paths)
-    return [progress[path.id] for path in paths]
-
-
 def leave_path(user: User, path: LearningPath) -> bool:
     """Un-enrol (False if not enrolled); completions, answers and evidence stay."""
     enrollment = find_enrollment(user, path)
@@ -293,7 +158,9 @@ _NO_ARTWORK = (defer(BadgeClass.image_png), defer(BadgeClass.image_svg))
 
 
 def path_badges(paths: list[LearningPath]) -> dict[int, BadgeClass]:
-    """The badge each path awards, by path id, in one query."""
+    """The badge each path awards, by path id, in one query (none for no paths)."""
+    if not paths:
+        return {}
     query = db.select(BadgeClass).where(
         BadgeClass.path_id.in_([p.id for p in paths]), BadgeClass.is_retired.is_(False)
     )
@@ -301,16 +168,58 @@ def path_badges(paths: list[LearningPath]) -> dict[int, BadgeClass]:
 
 
 def earned_path_badges(user: User, paths: list[LearningPath]) -> dict[int, Assertion]:
-    """`user`'s award (not revoked) of each path's badge, by path id, in one query."""
-    query = (
+    """`user`'s award (not revoked) of each path's badge, by path id, in one query (none for
+    no paths)."""
+    if not paths:
+        return {}
+    found = db.session.execute(
+        _earned_statement(), {"user_id": user.id, "path_ids": [p.id for p in paths]}
+    ).scalars()
+    return {a.badge_class.path_id: a for a in found}
+
+
+@functools.cache
+def _earned_statement():  # type: ignore[no-untyped-def]
+    """Built once (the dashboard asks on every request)."""
+    return (
         db.select(Assertion)
         .join(Assertion.badge_class)
-        .where(Assertion.user_id == user.id, Assertion.revoked_at.is_(None))
-        .where(BadgeClass.path_id.in_([p.id for p in paths]))
+        .where(Assertion.user_id == bindparam("user_id"), Assertion.revoked_at.is_(None))
+        .where(BadgeClass.path_id.in_(bindparam("path_ids", expanding=True)))
         .options(contains_eager(Assertion.badge_class).options(*_NO_ARTWORK))
         .options(defer(Assertion.baked_png), defer(Assertion.baked_svg), defer(Assertion.jws))
     )
-    return {a.badge_class.path_id: a for a in db.session.execute(query).scalars()}
+
+
+@functools.cache
+def _badge_and_award_statement():  # type: ignore[no-untyped-def]
+    """Built once (every path page): the path's badge and one person's award of it."""
+    awarded = and_(
+        Assertion.badge_class_id == BadgeClass.id,
+        Assertion.user_id == bindparam("user_id"),
+        Assertion.revoked_at.is_(None),
+    )
+    return (
+        db.select(BadgeClass, Assertion)
+        .outerjoin(Assertion, awarded)
+        .where(BadgeClass.path_id == bindparam("path_id"), BadgeClass.is_retired.is_(False))
+        .order_by(Assertion.id)
+        .options(*_NO_ARTWORK)
+        .options(defer(Assertion.baked_png), defer(Assertion.baked_svg), defer(Assertion.jws))
+    )
+
+
+def path_badge_and_award(
+    user: User | None, path_id: int
+) -> tuple[BadgeClass | None, Assertion | None]:
+    """The badge the path awards and `user`'s award of it (not revoked), in one query."""
+    rows = db.session.execute(
+        _badge_and_award_statement(), {"path_id": path_id, "user_id": user.id if user else None}
+    ).all()
+    if not rows:
+        return None, None
+    badge, award = rows[-1]
+    return badge, award
 
 
 # --- completion ----------------------------------------------------------------------------

@@ -13,15 +13,18 @@ from flask import render_template
 from flask import request
 from flask import send_from_directory
 from flask import url_for
+from flask.blueprints import BlueprintSetupState
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import selectinload
 
 from campus.clock import utcnow
 from campus.extensions import db
+from campus.i18n import install_template_gettext
+from campus.paths import catalogue_cache
 from campus.paths import kinds
+from campus.paths import progress as learner_progress
 from campus.paths import recommend
 from campus.paths import services
 from campus.paths.activities import ActivityError
@@ -33,6 +36,12 @@ from campus.paths.models import Module
 from campus.paths.uploads import UploadRules
 
 bp = Blueprint("paths", __name__)
+
+
+@bp.record_once
+def _install_template_gettext(state: BlueprintSetupState) -> None:
+    # Registered after Flask-Babel's init_app, whose template gettext this replaces.
+    install_template_gettext(state.app)
 
 
 def _path_or_404(slug: str, *options: Any) -> LearningPath:
@@ -81,8 +90,8 @@ def catalogue():
     if audience is not None and audience not in {a.value for a in Audience}:
         audience = None
     query = (request.args.get("q") or "").strip()[:100]
-    themes = services.list_themes()
-    every = [(theme, services.active_paths(theme)) for theme in themes]
+    content = catalogue_cache.current()
+    every = [(theme, content.active_paths(theme)) for theme in content.themes]
     sections = [
         (theme, [p for p in paths if (audience is None or audience in p.audience)])
         for theme, paths in every
@@ -94,10 +103,12 @@ def catalogue():
     all_paths = [p for _t, paths in every for p in paths]
     progress = {}
     suggestions: list[recommend.Suggestion] = []
+    assessment = None
     if current_user.is_authenticated:
-        progress = services.progress_for_paths(current_user, all_paths)
+        progress = learner_progress.progress_for_paths(current_user, all_paths)
         done = {path_id for path_id, p in progress.items() if p.is_complete}
-        suggestions = recommend.for_you(current_user, all_paths, done)
+        assessment = recommend.latest_assessment(current_user)
+        suggestions = recommend.for_you(current_user, all_paths, done, response=assessment)
     return render_template(
         "paths/catalogue.html",
         sections=sections,
@@ -107,17 +118,16 @@ def catalogue():
         query=query,
         shown=sum(len(paths) for _t, paths in sections),
         suggestions=suggestions,
-        has_assessment=current_user.is_authenticated
-        and recommend.latest_assessment(current_user) is not None,
+        has_assessment=assessment is not None,
         search_text=recommend.search_text,
-        art=recommend.theme_art(current_app.static_folder, themes),
+        art=content.art,
     )
 
 
 @bp.get("/dashboard")
 @login_required
 def dashboard():
-    paths = services.my_paths(current_user)
+    paths = learner_progress.my_paths_in(catalogue_cache.current(), current_user)
     in_progress = [p for p in paths if not p.is_complete]
     completed = [p for p in paths if p.is_complete]
     return render_template(
@@ -128,19 +138,27 @@ def dashboard():
     )
 
 
+def _offered_or_404(slug: str) -> catalogue_cache.PathEntry:
+    """The path from the catalogue copy (its modules' headings, no bodies)."""
+    path = catalogue_cache.current().offered_path(slug)
+    if path is None:
+        abort(404)
+    return path
+
+
 @bp.get("/paths/<slug>")
 def path_detail(slug: str):
-    # The page lists the modules: their bodies and settings stay unread.
-    path = _path_or_404(slug, selectinload(LearningPath.modules).options(*services.LIST_ONLY))
+    path = _offered_or_404(slug)
     user = current_user if current_user.is_authenticated else None
-    progress = services.path_progress(user, path)
+    progress = learner_progress.path_progress(user, path)
+    badge, earned = services.path_badge_and_award(user, path.id)
     return render_template(
         "paths/path.html",
         path=path,
         progress=progress,
         form=ActionForm(),
-        badge=services.path_badges([path]).get(path.id),
-        earned=services.earned_path_badges(user, [path]).get(path.id) if user else None,
+        badge=badge,
+        earned=earned,
     )
 
 
@@ -169,7 +187,13 @@ def enrol(slug: str):
 @bp.get("/paths/<path_slug>/<module_slug>")
 @login_required
 def module(path_slug: str, module_slug: str):
-    path, module = _module_or_404(path_slug, module_slug)
+    # The path and its module list come from the catalogue copy; only this module's row (its
+    # body and settings, which the kind reads) is loaded.
+    path = _offered_or_404(path_slug)
+    entry = next((m for m in path.active_modules if m.slug == module_slug), None)
+    module = db.session.get(Module, entry.id) if entry is not None else None
+    if module is None or module.is_retired:
+        abort(404)
     return _render_module(path, module)
 
 
@@ -181,7 +205,7 @@ def _kind_or_404(module: Module) -> type[kinds.ModuleKindType]:
 
 
 def _render_module(
-    path: LearningPath,
+    path: LearningPath | catalogue_cache.PathEntry,
     module: Module,
     status: int = 200,
     form: FlaskForm | None = None,
@@ -194,7 +218,7 @@ def _render_module(
     kind = _kind_or_404(module)
     progress = services.path_progress(current_user, path)
     modules = path.active_modules
-    index = modules.index(module)
+    index = [m.id for m in modules].index(module.id)
     context: dict[str, Any] = {
         "path": path,
         "module": module,
