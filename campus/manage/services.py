@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Mapping
 from datetime import UTC
 from datetime import datetime
@@ -17,11 +19,20 @@ from campus.auth.models import User
 from campus.clock import aware
 from campus.extensions import db
 from campus.i18n import pick
+from campus.manage.progress import Member
+from campus.manage.progress import MemberFacts
 from campus.manage.progress import ProgressCell
 from campus.manage.progress import ProgressTable
 from campus.manage.progress import organisation_progress
+from campus.paths.models import LearningPath
 
-__all__ = ["ProgressCell", "ProgressTable", "organisation_progress", "progress_csv"]
+__all__ = [
+    "ProgressCell",
+    "ProgressTable",
+    "organisation_progress",
+    "progress_csv",
+    "progress_csv_lines",
+]
 
 
 def _safe_cell(value: object) -> str:
@@ -35,35 +46,47 @@ def _moment(value: datetime | None, zone: tzinfo) -> str:
     return aware(value).astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def progress_csv(
-    table: ProgressTable,
+def progress_csv_lines(
+    paths: list[LearningPath],
+    members: Iterable[tuple[Member, MemberFacts | None, list[ProgressCell]]],
     language: str,
     headers: list[str],
     status_labels: Mapping[str, object] | None = None,
     zone: tzinfo = UTC,
-) -> str:
-    """One row per member and path (long format: easy to filter and pivot).
+    batch: int = 1000,
+) -> Iterator[str]:
+    """The CSV a piece at a time: the header, then about `batch` rows per piece.
 
-    Semicolon-separated: Excel in Finnish (and Swedish) locales splits on semicolons, since the
-    comma is their decimal separator. The view adds the UTF-8 byte order mark that tells Excel
-    the encoding. Status values are shown in `status_labels` (translated) when given.
+    One row per member and path (long format: easy to filter and pivot). Semicolon-separated:
+    Excel in Finnish (and Swedish) locales splits on semicolons, since the comma is their decimal
+    separator. The view adds the UTF-8 byte order mark that tells Excel the encoding. Status
+    values are shown in `status_labels` (translated once, here) when given.
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     writer.writerow(headers)
-    labels = status_labels or {}
-    for user, cells in table.rows:
-        facts = table.facts.get(user.id)
+    labels = {status: str(label) for status, label in (status_labels or {}).items()}
+    columns = [
+        (
+            _safe_cell(pick(path.theme.title, language)),
+            _safe_cell(path.slug),
+            _safe_cell(pick(path.title, language)),
+        )
+        for path in paths
+    ]
+    written = 0
+    for member, facts, cells in members:
+        name, email = _safe_cell(member.name), _safe_cell(member.email)
         last = _moment(facts.last_activity, zone) if facts else ""
-        for path, cell in zip(table.paths, cells, strict=True):
+        for (theme_title, slug, title), cell in zip(columns, cells, strict=True):
             writer.writerow(
                 [
-                    _safe_cell(user.name),
-                    _safe_cell(user.email),
-                    _safe_cell(pick(path.theme.title, language)),
-                    _safe_cell(path.slug),
-                    _safe_cell(pick(path.title, language)),
-                    str(labels.get(cell.status, cell.status)),
+                    name,
+                    email,
+                    theme_title,
+                    slug,
+                    title,
+                    labels.get(cell.status, cell.status),
                     cell.required_done,
                     cell.required_total,
                     cell.percent,
@@ -71,7 +94,25 @@ def progress_csv(
                     last,
                 ]
             )
-    return buffer.getvalue()
+        written += len(cells)
+        if written >= batch:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            written = 0
+    yield buffer.getvalue()
+
+
+def progress_csv(
+    table: ProgressTable,
+    language: str,
+    headers: list[str],
+    status_labels: Mapping[str, object] | None = None,
+    zone: tzinfo = UTC,
+) -> str:
+    """A table already in memory as one CSV text (see progress_csv_lines)."""
+    members = ((member, table.facts.get(member.id), cells) for member, cells in table.rows)
+    return "".join(progress_csv_lines(table.paths, members, language, headers, status_labels, zone))
 
 
 USERS_PER_PAGE = 50
