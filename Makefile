@@ -70,9 +70,24 @@ tests/%/node_modules/.installed: tests/%/package-lock.json
 
 peers: $(NODE_PEERS)
 
+# The suite on SQLite; with CAMPUS_TEST_SUITE_DATABASE_URL (a PostgreSQL database of its own,
+# wiped; `.ci/run` sets it) every test that uses the app's database runs on PostgreSQL as well,
+# at the same time on the other core. Its report follows the SQLite one.
+PG_PASS_LOG := instance/pytest-postgres.log
 test: setup validator peers
 	$(BIN)/ruff check campus tests bench
-	$(BIN)/python -m pytest
+	@mkdir -p instance; status=0; second=; \
+	if [ -n "$$CAMPUS_TEST_SUITE_DATABASE_URL" ]; then \
+	  echo "The PostgreSQL pass runs alongside; its report: $(PG_PASS_LOG)"; \
+	  $(BIN)/python -m pytest -p no:cacheprovider > $(PG_PASS_LOG) 2>&1 & second=$$!; \
+	fi; \
+	env -u CAMPUS_TEST_SUITE_DATABASE_URL $(BIN)/python -m pytest || status=1; \
+	if [ -n "$$second" ]; then \
+	  wait $$second || status=1; \
+	  echo "=== the same suite on PostgreSQL ($$CAMPUS_TEST_SUITE_DATABASE_URL) ==="; \
+	  cat $(PG_PASS_LOG); \
+	fi; \
+	exit $$status
 
 lint: install
 	$(BIN)/ruff check campus tests bench

@@ -21,6 +21,8 @@ from campus.auth.services import set_roles
 from campus.extensions import db
 from campus.paths.content import load_tree
 from campus.paths.sync import sync_tree
+from tests.database_reset import SUITE_DATABASE_URL
+from tests.database_reset import SharedApp
 
 DATA = Path(__file__).parent / "data"
 TEST_CONTENT = DATA / "content"
@@ -47,29 +49,60 @@ def now() -> datetime:
     return datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": "sqlite://",
-            "WTF_CSRF_ENABLED": False,
-            "PASSWORD_HASH_METHOD": FAST_HASH,
-            "CONTENT_DIR": str(TEST_CONTENT),
-            "BADGES_DIR": str(TEST_BADGES),
-            "UPLOAD_DIR": str(tmp_path / "uploads"),
-            "MAIL_DIR": str(tmp_path / "mail"),
-            "KEYS_DIR": str(tmp_path / "keys"),
-            "BASE_URL": BASE_URL,
-            "ASSESSMENT_CAMPUS_CACHE_SECONDS": 0,  # every test's data is new
-        }
-    )
+def _app_config() -> dict[str, object]:
+    config: dict[str, object] = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": SUITE_DATABASE_URL or "sqlite://",
+        "WTF_CSRF_ENABLED": False,
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+        "CONTENT_DIR": str(TEST_CONTENT),
+        "BADGES_DIR": str(TEST_BADGES),
+        "BASE_URL": BASE_URL,
+        "ASSESSMENT_CAMPUS_CACHE_SECONDS": 0,  # every test's data is new
+    }
+    return config
+
+
+def _per_test_dirs(tmp_path: Path) -> dict[str, str]:
+    return {
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "MAIL_DIR": str(tmp_path / "mail"),
+        "KEYS_DIR": str(tmp_path / "keys"),
+    }
+
+
+def _fresh_app(tmp_path: Path) -> Flask:
+    app = create_app({**_app_config(), **_per_test_dirs(tmp_path)})
     with app.app_context():
         db.create_all()
         load_test_content(app)
         db.session.commit()
-    yield app
+    return app
+
+
+_shared: SharedApp | None = None
+
+
+@pytest.fixture
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """The app with the test content, on a database of its own for this test.
+
+    Building an app and its schema took a quarter of a second, a third of the suite's time, so
+    one app is built per process and its database is put back to the loaded content before each
+    test (tests/database_reset.py), with the config and the app's caches as they were. Tests that
+    add routes or blueprints mark themselves `fresh_app` and get one of their own.
+    """
+    global _shared
+    if request.node.get_closest_marker("fresh_app"):
+        if SUITE_DATABASE_URL:
+            pytest.skip("builds its own app: run on SQLite only")
+        yield _fresh_app(tmp_path)
+        return
+    if _shared is None:
+        _shared = SharedApp(create_app(_app_config()), load_test_content)
+    with _shared.checked_out(_per_test_dirs(tmp_path)) as app:
+        yield app
 
 
 @pytest.fixture
@@ -164,3 +197,22 @@ def runner_dir(tmp_path: Path) -> Path:
     target = tmp_path / "content"
     shutil.copytree(TEST_CONTENT, target)
     return target
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "fresh_app: the test adds routes; it gets an app of its own")
+    config.addinivalue_line("markers", "sqlite_only: the test is about SQLite itself")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, run every test that uses the app's database, and only those."""
+    if not SUITE_DATABASE_URL:
+        return
+    keep, drop = [], []
+    for item in items:
+        uses_database = "app" in getattr(item, "fixturenames", ())
+        excluded = item.get_closest_marker("fresh_app") or item.get_closest_marker("sqlite_only")
+        (keep if uses_database and not excluded else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

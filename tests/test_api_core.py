@@ -58,6 +58,7 @@ def test_validation_errors_are_422_problems_listing_the_fields(client: FlaskClie
     assert body["detail"]
 
 
+@pytest.mark.fresh_app  # adds routes
 def test_abort_problem_and_unexpected_errors(app: Flask) -> None:
     app.config["RENDER_500_IN_TESTS"] = True
 

@@ -26,6 +26,9 @@ from campus.clock import aware
 from campus.clock import utcnow
 from campus.extensions import db
 
+# These tests add routes of their own: each gets an app of its own (tests/conftest.py).
+pytestmark = pytest.mark.fresh_app
+
 
 def _whoami() -> dict[str, object]:
     principal = current_principal()

@@ -221,6 +221,7 @@ def test_a_leap_february_recurs_right_for_thirty_years(app: Flask) -> None:
     assert runs == [(date(y, 2, 1), date(y, 3, 1)) for y in range(2024, 2054)]  # DTEND exclusive
 
 
+@pytest.mark.sqlite_only  # a group id that is gone: only SQLite (foreign keys off) can hold one
 def test_roles_are_labelled_and_a_gone_group_is_skipped(
     client, auth, app: Flask, clock: dict
 ) -> None:  # type: ignore[no-untyped-def]

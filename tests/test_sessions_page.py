@@ -21,6 +21,9 @@ from campus.clock import utcnow
 from campus.extensions import db
 from tests.conftest import PASSWORD
 
+# These tests add routes of their own: each gets an app of its own (tests/conftest.py).
+pytestmark = pytest.mark.fresh_app
+
 EMAIL = "teacher@school.fi"
 LOGOUT_OTHERS = "/auth/account/logout-others"
 
