@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from flask import Flask
+from flask import g
 from flask import render_template
 from flask import request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import ServiceUnavailable
 
 from campus.api import problems
 from campus.extensions import db
+from campus.extensions import login_manager
 
 
 def _messages() -> dict[int, str]:
@@ -25,6 +32,10 @@ def _messages() -> dict[int, str]:
         413: _("The upload is too large."),
         429: _("Too many requests. Please wait a moment and try again."),
         500: _("Something went wrong on our side. Nothing was saved; please try again."),
+        503: _(
+            "The campus cannot reach its database just now. Nothing was saved; please try "
+            "again in a minute."
+        ),
     }
 
 
@@ -58,10 +69,52 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):  # type: ignore[no-untyped-def]
-        db.session.rollback()
+        _roll_back_quietly()
         if app.testing and not app.config.get("RENDER_500_IN_TESTS"):
             raise error
+        if _database_unreachable(error):
+            # A restart or failover of PostgreSQL, or SQLite busy past its timeout: the request
+            # did nothing, and trying again shortly will work; clients and proxies may retry.
+            app.logger.warning(
+                "Database unavailable on %s %s: %s", request.method, request.path, error
+            )
+            retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+            if problems.is_api_request():
+                return problems.problem(
+                    503, detail="The database is unavailable; try again shortly.", headers=retry
+                )
+            g._login_user = login_manager.anonymous_user()  # loading the user needs the database
+            body, code = render_error(ServiceUnavailable.code)
+            return body, code, retry
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         if problems.is_api_request():
             return problems.internal_error()
         return render_error(InternalServerError.code)
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+# SQLite reports a missing table as an OperationalError too: only these mean "try again".
+_SQLITE_UNAVAILABLE = ("database is locked", "unable to open database file", "disk i/o error")
+
+
+def _database_unreachable(error: Exception) -> bool:
+    """A lost or refused connection, or a database busy past its timeout (not a bad query)."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    if isinstance(error.orig, sqlite3.Error):
+        return str(error.orig).lower().startswith(_SQLITE_UNAVAILABLE)
+    return True  # PostgreSQL: an OperationalError is the server or the connection, not the SQL
+
+
+def _roll_back_quietly() -> None:
+    """Roll back; with the database gone the rollback fails too, and the error page must not."""
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session.close()
