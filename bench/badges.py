@@ -62,7 +62,13 @@ def main() -> None:
             issuers.sync_badges(load_badges(REPO_ROOT / "badges", tree), context, sync_report)
             org = Organisation(slug="bench", name="Bench")
             users = [
-                User(email=f"u{i}@bench.fi", name=f"U{i}", password_hash="x", organisation=org)
+                User(
+                    email=f"u{i}@bench.fi",
+                    name=f"U{i}",
+                    password_hash="x",
+                    organisation=org,
+                    email_verified_at=now,  # badges go to confirmed addresses only
+                )
                 for i in range(args.issue + args.bulk)
             ]
             db.session.add_all(users)
@@ -132,7 +138,7 @@ def main() -> None:
             start = time.perf_counter()
             count = bulk.apply_bulk_award(
                 rows, badge, issuers.IssuingContext.from_config(app.config), now
-            )
+            ).awarded
             db.session.commit()
             report(
                 f"bulk award of {args.bulk} (one transaction)", count, time.perf_counter() - start

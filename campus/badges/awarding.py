@@ -37,6 +37,7 @@ from campus.badges.models import BadgeClass
 from campus.badges.models import SigningKey
 from campus.badges.ob3 import keys as ob3_keys
 from campus.badges.revocation import revoke
+from campus.badges.transaction_cache import in_transaction
 from campus.clock import aware
 from campus.extensions import db
 from campus.i18n import pick
@@ -70,9 +71,12 @@ def recipient_verified(user: User) -> bool:
 
 
 def active_assertion(user: User, badge: BadgeClass) -> Assertion | None:
-    return db.session.execute(
-        db.select(Assertion).where(Assertion.active_key == f"{badge.id}:{user.id}")
+    """The award of `badge` that `user` holds (None mostly: asked by its key's index alone,
+    the row loads only when there is one)."""
+    found = db.session.execute(
+        db.select(Assertion.id).where(Assertion.active_key == f"{badge.id}:{user.id}")
     ).scalar_one_or_none()
+    return db.session.get(Assertion, found) if found is not None else None
 
 
 def is_expired(assertion: Assertion, now: datetime) -> bool:
@@ -203,20 +207,17 @@ def _award_milestones(
 ) -> list[Assertion]:
     """Award each milestone that `badge` completes; the holdings query runs only when one could."""
     candidates = [
-        milestone
-        for milestone in db.session.execute(
-            db.select(BadgeClass).where(
-                BadgeClass.award_rule == AwardRule.MILESTONE, BadgeClass.is_retired.is_(False)
-            )
-        ).scalars()
-        if badge.slug in milestone.members
+        (milestone_id, slug, members)
+        for milestone_id, slug, members in _milestones()
+        if badge.slug in members
     ]
     if not candidates:
         return []
     awarded = []
     held = held_badge_slugs(user, now)
-    for milestone in candidates:
-        if set(milestone.members) <= held and milestone.slug not in held:
+    for milestone_id, slug, members in candidates:
+        if set(members) <= held and slug not in held:
+            milestone = db.session.get_one(BadgeClass, milestone_id)
             result = award(
                 user,
                 milestone,
@@ -230,6 +231,22 @@ def _award_milestones(
                 awarded.extend(result.milestones)
                 held.add(milestone.slug)
     return awarded
+
+
+def _milestones() -> list[tuple[int, str, list[str]]]:
+    """(id, slug, members) of every milestone badge: three columns (the artwork is read only
+    when one is awarded), read once a transaction (a bulk award asks with every award)."""
+    held = in_transaction("campus.milestones")
+    if "all" not in held:
+        held["all"] = [
+            (milestone_id, slug, list(members))
+            for milestone_id, slug, members in db.session.execute(
+                db.select(BadgeClass.id, BadgeClass.slug, BadgeClass.members).where(
+                    BadgeClass.award_rule == AwardRule.MILESTONE, BadgeClass.is_retired.is_(False)
+                )
+            )
+        ]
+    return held["all"]
 
 
 def _milestone_narrative(milestone: BadgeClass) -> str:

@@ -12,22 +12,25 @@ from flask import redirect
 from flask import request
 from flask import url_for
 from sqlalchemy.orm import defer
-from werkzeug.http import generate_etag
 
 from campus.badges import artwork
+from campus.badges import document_cache
 from campus.badges import ob2
+from campus.badges.document_cache import Rendered
+from campus.badges.document_cache import cached
+from campus.badges.document_cache import revisions
+from campus.badges.document_cache import serve
 from campus.badges.http_cache import conditional
 from campus.badges.issuers import CAMPUS_ISSUER
+from campus.badges.issuers import IssuingContext
 from campus.badges.models import Assertion
 from campus.badges.models import BadgeClass
 from campus.badges.models import Issuer
 from campus.badges.models import SigningKey
 from campus.badges.revocation import find_assertion_without_images
 from campus.badges.revocation import revocation_list
-from campus.badges.revocation import revocation_version
 from campus.badges.signing import ALGORITHM
 from campus.badges.signing import active_key
-from campus.badges.web import JSON_LD
 from campus.badges.web import badge_or_404
 from campus.badges.web import issuing_context
 from campus.badges.web import json_ld
@@ -40,6 +43,11 @@ from campus.routing import external_url
 IMAGE_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 
+def _urls() -> ob2.Urls:
+    """The public addresses (what issuing_context() gives, without reading the rest)."""
+    return ob2.Urls(str(current_app.config["BASE_URL"]).rstrip("/"))
+
+
 def _issuer_or_404(slug: str) -> Issuer:
     found = db.session.execute(db.select(Issuer).where(Issuer.slug == slug)).scalar_one_or_none()
     if found is None:
@@ -50,64 +58,67 @@ def _issuer_or_404(slug: str) -> Issuer:
 @ob_bp.get("/issuers/<slug>")
 def issuer(slug: str):
     """The issuer profile; `?lang=sv|en` is its version in that language (an id of its own)."""
+    language = request.args.get("lang")
+    context = issuing_context()
+    key = ("issuer", slug, language, context.urls.base, revisions()[0])
+    return serve(cached(key, lambda: _issuer_document(slug, language, context)))
+
+
+def _issuer_document(slug: str, language: str | None, context: IssuingContext) -> Rendered:
     found = _issuer_or_404(slug)
     current = active_key(found)
-    context = issuing_context()
     names = context.issuer_names if found.slug == CAMPUS_ISSUER else {}
     names = names or {DEFAULT_LOCALE: found.name}
-    language = request.args.get("lang")
     if language is not None and (language == DEFAULT_LOCALE or not names.get(language)):
-        return redirect(context.urls.issuer(found.slug), 302)
-    return conditional(
-        json_ld(
-            ob2.issuer_document(
-                context.urls,
-                found.slug,
-                names,
-                found.url,
-                found.email,
-                current.kid if current else None,
-                language or DEFAULT_LOCALE,
-            )
-        )
+        return Rendered.of(redirect(context.urls.issuer(found.slug), 302))
+    document = ob2.issuer_document(
+        context.urls,
+        found.slug,
+        names,
+        found.url,
+        found.email,
+        current.kid if current else None,
+        language or DEFAULT_LOCALE,
     )
+    return Rendered.of(json_ld(document))
 
 
 @ob_bp.get("/issuers/<slug>/revocations")
 def revocations(slug: str):
     """Verifiers fetch this with every badge they check: `no-cache` (a revocation must be seen
-    at once), so they revalidate each time, and a matching ETag gets an empty 304."""
+    at once), so they revalidate each time, and a matching ETag gets an empty 304.
+
+    Each process keeps the encoded list (10,000 revocations: ~1 MB) under the revisions it
+    shows: one read of two small numbers per request instead of reading and encoding every
+    revocation again."""
+    urls = _urls()
+    key = ("revocations", slug, urls.base, *revisions())
+    return serve(cached(key, lambda: _revocation_document(slug, urls)))
+
+
+def _revocation_document(slug: str, urls: ob2.Urls) -> Rendered:
     found = _issuer_or_404(slug)
-    urls = issuing_context().urls
-    count, latest = revocation_version(found.id)
-    version = (found.slug, urls.base, count, latest)
-    # Each issuer's rendered list and the version it shows, kept by this app (this process):
-    # one cheap count per request instead of reading and encoding every revocation again.
-    rendered = current_app.extensions.setdefault("ob_revocation_lists", {})
-    cached = rendered.get(found.id)
-    if cached is None or cached[0] != version:
-        revoked, _latest = revocation_list(found.id)
-        body = json_ld(ob2.revocation_document(urls, found.slug, revoked)).get_data()
-        cached = rendered[found.id] = (version, body, generate_etag(body))
-    response = Response(cached[1], mimetype=JSON_LD)
-    response.set_etag(cached[2])  # hashed once per version (10,000 revocations: ~1 MB)
-    response.headers["Cache-Control"] = "no-cache"  # a revocation must be seen at once
-    return conditional(response, latest)
+    revoked, latest = revocation_list(found.id)
+    document = ob2.revocation_document(urls, found.slug, revoked)
+    return Rendered.of(json_ld(document, cache_seconds=0), latest)
 
 
 @ob_bp.get("/keys/<kid>")
 def key(kid: str):
     """Every RSA key stays published, retired ones too, naming the issuer as its owner. The
     Ed25519 keys of OB 3.0 are not 2.0 keys: they live in the DID documents only."""
+    urls = _urls()
+    return serve(cached(("key", kid, urls.base, revisions()[0]), lambda: _key_document(kid, urls)))
+
+
+def _key_document(kid: str, urls: ob2.Urls) -> Rendered:
     found = db.session.execute(
         db.select(SigningKey).where(SigningKey.kid == kid, SigningKey.algorithm == ALGORITHM)
     ).scalar_one_or_none()
     if found is None:
         abort(404)
-    document = ob2.key_document(
-        issuing_context().urls, found.issuer.slug, found.kid, found.public_pem
-    )
-    return conditional(json_ld(document), found.created_at)
+    document = ob2.key_document(urls, found.issuer.slug, found.kid, found.public_pem)
+    return Rendered.of(json_ld(document), found.created_at)
 
 
 @ob_bp.get("/badges/<slug>")
@@ -115,16 +126,20 @@ def badge_class(slug: str):
     """The Finnish original at the bare address (the id assertions name); `?lang=sv|en` is the
     version in that language, with an id of its own. A language the badge is not written in
     (or `?lang=fi`) leads to the original."""
-    badge = _badge_without_artwork_or_404(slug)
-    urls = issuing_context().urls
+    urls = _urls()
     language = request.args.get("lang")
+    key = ("badge", slug, language, urls.base, revisions()[0])
+    return serve(cached(key, lambda: _badge_document(slug, language, urls)))
+
+
+def _badge_document(slug: str, language: str | None, urls: ob2.Urls) -> Rendered:
+    badge = _badge_without_artwork_or_404(slug)
     if language is not None and (
         language == DEFAULT_LOCALE or language not in ob2.badge_languages(badge)
     ):
-        return redirect(urls.badge(badge.slug), 302)
-    return conditional(
-        json_ld(ob2.badge_document(urls, badge, badge.issuer.slug, language or DEFAULT_LOCALE))
-    )
+        return Rendered.of(redirect(urls.badge(badge.slug), 302))
+    document = ob2.badge_document(urls, badge, badge.issuer.slug, language or DEFAULT_LOCALE)
+    return Rendered.of(json_ld(document))
 
 
 @ob_bp.get("/badges/<slug>/image.png", defaults={"fmt": "png"})
@@ -133,8 +148,15 @@ def badge_image(slug: str, fmt: str):
     """The badge's artwork in `?lang=` (Finnish without it), PNG or SVG."""
     if fmt not in IMAGE_TYPES:
         abort(404)
-    badge = badge_or_404(slug)
     language = request.args.get("lang", DEFAULT_LOCALE)
+    if language not in current_app.config["LANGUAGES"]:
+        return serve(_badge_image(slug, language, fmt))  # not kept: any text may come here
+    key = ("image", slug, language, fmt, revisions()[0])
+    return serve(cached(key, lambda: _badge_image(slug, language, fmt)))
+
+
+def _badge_image(slug: str, language: str, fmt: str) -> Rendered:
+    badge = badge_or_404(slug)
     data = artwork.edition(badge.image_png, badge.image_svg, language, fmt)
     response = Response(
         data,
@@ -146,7 +168,7 @@ def badge_image(slug: str, fmt: str):
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
         },
     )
-    return conditional(response)
+    return Rendered.of(response)
 
 
 @ob_bp.url_defaults
@@ -221,8 +243,16 @@ def hosted_assertion(assertion_uuid: str):
 
     An assertion never changes after issue except by its revocation: that time (or the issue
     time) is its Last-Modified."""
+    exists, revoked_at = document_cache.revoked_at(assertion_uuid)
+    if not exists:
+        abort(404)
+    urls = _urls()
+    key = ("assertion", assertion_uuid, urls.base, revoked_at)
+    return serve(cached(key, lambda: _hosted_document(assertion_uuid, urls)))
+
+
+def _hosted_document(assertion_uuid: str, urls: ob2.Urls) -> Rendered:
     assertion = _assertion_without_images_or_404(assertion_uuid)
-    urls = issuing_context().urls
     if assertion.revoked_at is not None:
         revoked = {
             "@context": ob2.CONTEXT,
@@ -231,7 +261,7 @@ def hosted_assertion(assertion_uuid: str):
             "revoked": True,
             "revocationReason": assertion.revocation_reason,
         }
-        return conditional(json_ld(revoked, status=410, cache_seconds=0), assertion.revoked_at)
+        return Rendered.of(json_ld(revoked, status=410, cache_seconds=0), assertion.revoked_at)
     document = ob2.assertion_document(
         urls,
         uuid=assertion.uuid,
@@ -244,7 +274,7 @@ def hosted_assertion(assertion_uuid: str):
         key_id=None,
     )
     # no-cache: a revocation must show at once; the ETag makes asking again cheap
-    return conditional(json_ld(document, cache_seconds=0), assertion.issued_at)
+    return Rendered.of(json_ld(document, cache_seconds=0), assertion.issued_at)
 
 
 @ob_bp.get("/assertions/<assertion_uuid>.jws")

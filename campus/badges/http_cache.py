@@ -36,6 +36,22 @@ def conditional(
         moment = aware(last_modified)
         if (now or utcnow()) - moment >= SETTLED:
             response.last_modified = moment
-    if 200 <= response.status_code < 300:
+    if 200 <= response.status_code < 300 and _asks_conditionally(request.environ):
         response.make_conditional(request)  # werkzeug sends a 304 without its body
     return response
+
+
+# The request headers that can turn an answer into a 304 or a 412 (RFC 9110 13.1), as WSGI names.
+CONDITIONAL_HEADERS = (
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_UNMODIFIED_SINCE",
+    "HTTP_IF_RANGE",
+    "HTTP_RANGE",
+)
+
+
+def _asks_conditionally(environ: dict) -> bool:
+    """Most fetches carry no validator: then there is nothing for werkzeug to compare."""
+    return any(name in environ for name in CONDITIONAL_HEADERS)

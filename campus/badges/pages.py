@@ -8,7 +8,6 @@ from datetime import datetime
 from urllib.parse import quote
 from urllib.parse import urlencode
 
-from flask import Response
 from flask import abort
 from flask import current_app
 from flask import flash
@@ -28,12 +27,11 @@ from campus.badges.applications import latest_application
 from campus.badges.awarding import active_assertion
 from campus.badges.awarding import held_badge_slugs
 from campus.badges.awarding import status_of
-from campus.badges.baking import baked_edition
 from campus.badges.checklist import checklist
 from campus.badges.documents import issuer_name
+from campus.badges.downloads import baked_download
 from campus.badges.forms import ApplyForm
 from campus.badges.forms import VerifyForm
-from campus.badges.http_cache import conditional
 from campus.badges.issuers import BadgeError
 from campus.badges.issuers import list_badges
 from campus.badges.models import Assertion
@@ -41,7 +39,6 @@ from campus.badges.models import AssertionStatus
 from campus.badges.models import BadgeClass
 from campus.badges.ob3.credential import credential_url
 from campus.badges.revocation import find_assertion
-from campus.badges.revocation import find_assertion_with_image
 from campus.badges.web import EARNED
 from campus.badges.web import assertion_or_404
 from campus.badges.web import badge_or_404
@@ -171,28 +168,8 @@ def assertion_page(assertion_uuid: str):
 
 @bp.get("/a/<assertion_uuid>/badge.<extension>")
 def baked(assertion_uuid: str, extension: str):
-    if extension not in ("png", "svg"):
-        abort(404)
-    assertion = find_assertion_with_image(assertion_uuid, extension)  # not the other ~50 KB
-    if assertion is None:
-        abort(404)
-    if assertion.revoked_at is not None:
-        abort(410)  # a revoked badge is not handed out again
-    # The same signed badge, baked into the artwork of the page's language.
-    data = baked_edition(assertion, current_language(), extension)
-    mimetype = "image/png" if extension == "png" else "image/svg+xml"
-    filename = f"{assertion.badge_class.slug}-{assertion.uuid[:8]}.{extension}"
-    response = Response(
-        data,
-        mimetype=mimetype,
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Access-Control-Allow-Origin": "*",  # web backpacks import the baked file
-            # An SVG opened directly must not run anything.
-            "Content-Security-Policy": "default-src 'none'; img-src data:; style-src 'unsafe-inline'",
-        },
-    )
-    return conditional(response, assertion.issued_at)
+    """The award baked into the artwork of the page's language (campus.badges.downloads)."""
+    return baked_download(assertion_uuid, extension, current_language())
 
 
 @bp.route("/verify", methods=["GET", "POST"])

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select
+from sqlalchemy import bindparam
 from sqlalchemy.orm import defer
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import load_only
 
 from campus.badges.issuers import BadgeError
 from campus.badges.models import Assertion
@@ -113,11 +116,32 @@ def find_assertion_without_images(assertion_uuid: str) -> Assertion | None:
 
 
 def find_assertion_with_image(assertion_uuid: str, fmt: str) -> Assertion | None:
-    """An assertion with only the baked image it serves ("png" or "svg")."""
-    other = Assertion.baked_svg if fmt == "png" else Assertion.baked_png
-    return db.session.execute(
-        db.select(Assertion).options(defer(other)).where(Assertion.uuid == assertion_uuid)
-    ).scalar_one_or_none()
+    """An assertion with only the baked image it serves ("png" or "svg") and its badge class's
+    slug, in one query: the download reads nothing else in the usual case (the original
+    language). Other columns (the JWS, the artwork for another language) load when read."""
+    statement = _WITH_IMAGE["png" if fmt == "png" else "svg"]
+    return db.session.execute(statement, {"uuid": assertion_uuid}).scalar_one_or_none()
+
+
+def _with_image(image: Any) -> Select:
+    """Built once: composing the loader options cost more than running the query."""
+    return (
+        db.select(Assertion)
+        .options(
+            load_only(
+                Assertion.uuid,
+                Assertion.badge_class_id,
+                Assertion.issued_at,
+                Assertion.revoked_at,
+                image,
+            ),
+            joinedload(Assertion.badge_class).load_only(BadgeClass.slug),
+        )
+        .where(Assertion.uuid == bindparam("uuid"))
+    )
+
+
+_WITH_IMAGE = {"png": _with_image(Assertion.baked_png), "svg": _with_image(Assertion.baked_svg)}
 
 
 def revoked_in_range(

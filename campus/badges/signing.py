@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from campus import keystore
 from campus.badges.models import Issuer
 from campus.badges.models import SigningKey
+from campus.badges.transaction_cache import in_transaction
 from campus.extensions import db
 
 ALGORITHM = "RS256"
@@ -56,6 +57,7 @@ def create_key(
     )
     db.session.add(key)
     db.session.flush()
+    _keys_in_transaction()[(issuer.id, algorithm)] = key
     return key
 
 
@@ -66,8 +68,22 @@ def key_for_signing(
     now: datetime,
     algorithm: str = ALGORITHM,
 ) -> SigningKey:
-    """The issuer's active key, created on first use."""
-    return active_key(issuer, algorithm) or create_key(issuer, keys_dir, passphrase, now, algorithm)
+    """The issuer's active key, created on first use; asked of the database once a transaction
+    (a bulk award of 10,000 badges signs with the same two keys throughout)."""
+    held = _keys_in_transaction()
+    found = held.get((issuer.id, algorithm))
+    if found is None:
+        found = active_key(issuer, algorithm) or create_key(
+            issuer, keys_dir, passphrase, now, algorithm
+        )
+        held[(issuer.id, algorithm)] = found
+    return found
+
+
+def _keys_in_transaction() -> dict[tuple[int, str], SigningKey]:
+    """The signing keys found in the session's current transaction; create_key replaces its
+    entry."""
+    return in_transaction("campus.signing_keys")
 
 
 def rotate_key(
