@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey
+from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy import bindparam
 from sqlalchemy.orm import Mapped
@@ -78,6 +79,9 @@ class UserRole(db.Model):
 
 
 class User(UserMixin, db.Model):
+    # The organisation progress page lists members by name, a page at a time.
+    __table_args__ = (Index("ix_user_organisation_name", "organisation_id", "name", "id"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))

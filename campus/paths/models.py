@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import JSON
 from sqlalchemy import ForeignKey
+from sqlalchemy import Index
 from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
@@ -130,7 +131,11 @@ class Module(db.Model):
 
 
 class Enrollment(db.Model):
-    __table_args__ = (UniqueConstraint("user_id", "path_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "path_id"),
+        # The organisation progress page: a page of members' enrolments, newest first.
+        Index("ix_enrollment_user_enrolled", "user_id", "enrolled_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
@@ -143,7 +148,11 @@ class Enrollment(db.Model):
 class Completion(db.Model):
     """A module done by a user: at most one row per (user, module), whatever completes it."""
 
-    __table_args__ = (UniqueConstraint("user_id", "module_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "module_id"),
+        # Progress pages: members' completions by time (activity, per-month charts).
+        Index("ix_completion_user_completed", "user_id", "completed_at", "module_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
@@ -154,7 +163,10 @@ class Completion(db.Model):
 
 
 class PathCompletion(db.Model):
-    __table_args__ = (UniqueConstraint("user_id", "path_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "path_id"),
+        Index("ix_path_completion_user_completed", "user_id", "completed_at", "path_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
