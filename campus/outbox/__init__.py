@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 def init_app(app: Flask) -> None:
     from campus import mailing  # noqa: F401  (the mail handler)
     from campus.backup_cli import attach as attach_backup_commands
+    from campus.extensions import db
     from campus.outbox import models  # noqa: F401  (the table)
     from campus.outbox import services
     from campus.outbox.cli import outbox_cli
@@ -29,6 +30,8 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def run_follow_ups(response: Response) -> Response:
         """Right after the view committed: the badge is there when the next page loads."""
+        if not db.session.registry.has():  # the request never used the database
+            return response
         try:
             announcements = services.run_committed()
         except Exception:  # noqa: BLE001 - never turn a stored submission into an error page
