@@ -3,11 +3,13 @@ they were suggested, an optional target date, and progress. Services flush; the 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from datetime import datetime
 
 from flask_babel import format_date
+from sqlalchemy import bindparam
 from sqlalchemy.orm import defer
 from sqlalchemy.orm import selectinload
 
@@ -79,22 +81,29 @@ def set_target_date(user: User, item_id: int, target: date | None) -> PlanItem |
     return item
 
 
+@functools.cache
+def _entries_statement():  # type: ignore[no-untyped-def]
+    """Built once: the dashboard asks on every request, and building it cost more than running
+    it."""
+    return (
+        db.select(PlanItem, LearningPath)
+        .join(LearningPath, LearningPath.id == PlanItem.path_id)
+        .where(PlanItem.user_id == bindparam("user_id"), LearningPath.is_retired.is_(False))
+        .options(
+            selectinload(LearningPath.modules).options(
+                defer(Module.body_html), defer(Module.settings)
+            ),
+            selectinload(LearningPath.prerequisites),
+            selectinload(LearningPath.theme),
+        )
+    )
+
+
 def entries(user: User, limit: int | None = None) -> list[PlanEntry]:
     """The plan with progress on each path: unfinished first (by target date), then done."""
-    rows = list(
-        db.session.execute(
-            db.select(PlanItem, LearningPath)
-            .join(LearningPath, LearningPath.id == PlanItem.path_id)
-            .where(PlanItem.user_id == user.id, LearningPath.is_retired.is_(False))
-            .options(
-                selectinload(LearningPath.modules).options(
-                    defer(Module.body_html), defer(Module.settings)
-                ),
-                selectinload(LearningPath.prerequisites),
-                selectinload(LearningPath.theme),
-            )
-        ).all()
-    )
+    rows = list(db.session.execute(_entries_statement(), {"user_id": user.id}).all())
+    if not rows:
+        return []
     progress = progress_for_paths(user, [path for _item, path in rows])
     result = [PlanEntry(item, path, progress[path.id]) for item, path in rows]
     result.sort(
