@@ -1,5 +1,6 @@
 """Open Badges benchmark: signing alone (the ceiling), signed-assertion issuing (sign + bake +
-store), baked-PNG serving, and a bulk award of 10,000 badges in one transaction.
+store), baked-PNG serving, a bulk award of 10,000 badges in one transaction, and rendering the
+mails of its notices afterwards (the outbox does that after the commit).
 
 Usage: `make bench-badges` or `.venv/bin/python bench/badges.py [--bulk 10000] [--issue 300]`.
 """
@@ -28,6 +29,10 @@ from campus.badges.files import load_badges  # noqa: E402
 from campus.badges.models import AwardSource  # noqa: E402
 from campus.config import REPO_ROOT  # noqa: E402
 from campus.extensions import db  # noqa: E402
+from campus.mailing import MAIL_SEND  # noqa: E402
+from campus.notifications.mails import NOTIFICATION_MAIL  # noqa: E402
+from campus.outbox.models import OutboxItem  # noqa: E402
+from campus.outbox.services import run_item  # noqa: E402
 from campus.paths.content import load_tree  # noqa: E402
 from campus.paths.sync import sync_tree  # noqa: E402
 
@@ -43,6 +48,7 @@ def main() -> None:
     parser.add_argument("--issue", type=int, default=300, help="single awards, each committed")
     parser.add_argument("--serve", type=int, default=1000, help="baked PNG downloads")
     parser.add_argument("--bulk", type=int, default=10_000, help="bulk award size")
+    parser.add_argument("--render", type=int, default=200, help="bulk notices' mails rendered")
     args = parser.parse_args()
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as tmp:
@@ -144,6 +150,22 @@ def main() -> None:
                 f"bulk award of {args.bulk} (one transaction)", count, time.perf_counter() - start
             )
             assert count == args.bulk, count
+
+            # The notices' mails are rendered after the commit, by the outbox (not sent here).
+            items = db.session.execute(
+                db.select(OutboxItem.id)
+                .where(OutboxItem.kind == NOTIFICATION_MAIL)
+                .order_by(OutboxItem.id)
+                .limit(args.render)
+            ).scalars()
+            start = time.perf_counter()
+            for item_id in list(items):
+                run_item(item_id, now, 5.0)
+            seconds = time.perf_counter() - start
+            rendered = db.session.execute(
+                db.select(db.func.count()).where(OutboxItem.kind == MAIL_SEND)
+            ).scalar_one()
+            report("afterwards: render + queue a notice's mail (outbox)", rendered, seconds)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -116,14 +117,30 @@ def kinds_of(app: Flask, user_id: int) -> list[str]:
 
 
 def queued_mails(app: Flask) -> list[dict[str, Any]]:
-    """Payloads of every mail written to the outbox (done ones keep only to and subject)."""
+    """Payloads of every mail written to the outbox (done ones keep only to and subject), once
+    the notices committed so far are rendered (as the outbox runner would render them)."""
     with app.app_context():
+        render_deferred_mails()
         return [
             item.payload
             for item in db.session.execute(
                 db.select(OutboxItem).where(OutboxItem.kind == MAIL_SEND).order_by(OutboxItem.id)
             ).scalars()
         ]
+
+
+def render_deferred_mails() -> None:
+    """Inside an app context: run the pending notice-rendering items (not the mails)."""
+    from campus.notifications.mails import NOTIFICATION_MAIL
+    from campus.outbox.services import run_item
+
+    pending = db.session.execute(
+        db.select(OutboxItem.id, OutboxItem.next_attempt_at)
+        .where(OutboxItem.kind == NOTIFICATION_MAIL, OutboxItem.status == "pending")
+        .order_by(OutboxItem.id)
+    ).all()
+    for item_id, due in pending:  # each when it is due (a notice may be dated after now())
+        run_item(item_id, max(now(), due.replace(tzinfo=UTC)), 5.0)
 
 
 def eml_files(app: Flask) -> list[Path]:

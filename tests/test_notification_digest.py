@@ -267,7 +267,9 @@ def test_admins_hear_of_failed_follow_ups_once_a_day_per_kind(app: Flask, make_u
         assert mail_failure.in_app_only and mail_failure.emailed_at is None
     assert kinds_of(app, learner_id) == []
     [mail] = [m for m in queued_mails(app) if m.get("to")]  # no mail about a failed mail
-    assert mail["to"] == "admin@example.org" and "HTTPError: 503" in mail["text"]
+    # Rendered after the commit: the one mail tells of both failures, with the latest error.
+    assert mail["to"] == "admin@example.org" and "HTTPError: 502" in mail["text"]
+    assert "2 follow-ups of this kind" in mail["text"]
     assert "https://campus.test/manage/follow-ups/" in mail["text"]
     assert "0 digest(s) queued" in _daily(app)
 

@@ -36,6 +36,7 @@ from campus.extensions import db
 from campus.notifications import services
 from campus.notifications.models import Delivery
 from campus.notifications.models import NotificationSetting
+from campus.outbox.models import OutboxItem
 from campus.paths import services as paths
 from campus.paths.kinds.quiz import submit_quiz
 from campus.paths.kinds.read import mark_read
@@ -313,8 +314,13 @@ def test_a_broken_notification_never_undoes_the_review(
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(EvidenceSubmission, submission_id).status == "accepted"
-    assert kinds_of(app, people["learner"]) == []  # left out, and logged
+    # The notice is kept; its mail, rendered after the commit, fails and waits for a retry.
+    assert kinds_of(app, people["learner"]) == ["evidence_accepted"]
     assert queued_mails(app) == []
+    with app.app_context():
+        [item] = db.session.execute(db.select(OutboxItem)).scalars()
+        assert (item.kind, item.status) == ("notification.mail", "pending")
+        assert "template error" in item.last_error
 
 
 def test_deleting_the_account_erases_its_notices_and_mails(

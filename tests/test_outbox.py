@@ -62,9 +62,10 @@ def test_the_page_that_completes_a_path_shows_its_badge_at_once(
     assert response.status_code == 200
     assert "You earned the badge “Basics badge”" in response.get_data(as_text=True)
     with app.app_context():
-        # The award, then the holder's notification mail (campus.notifications).
-        item, mail = _items()
+        # The award, the holder's notice rendered as a mail, the mail (campus.notifications).
+        item, rendering, mail = _items()
         assert (item.kind, item.status, item.user_id) == ("badges.path-award", "done", user_id)
+        assert (rendering.kind, rendering.status) == ("notification.mail", "done")
         # ... which left in the same request: a follow-up's own follow-ups run too.
         assert (mail.kind, mail.payload["to"], mail.status) == (
             "mail.send",

@@ -34,6 +34,7 @@ class UnreadCount:
 def init_app(app: Flask) -> None:
     from campus import mailing  # noqa: F401  (the mail handler the notifications use)
     from campus.notifications import erasure  # noqa: F401  (part of deleting an account)
+    from campus.notifications import mails  # noqa: F401  (the handler that renders the mails)
     from campus.notifications import models  # noqa: F401  (the tables)
     from campus.notifications.cli import notifications_cli
     from campus.notifications.events import connect_receivers

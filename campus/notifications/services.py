@@ -23,6 +23,7 @@ from campus.auth.models import Organisation
 from campus.auth.models import User
 from campus.badges.models import Assertion
 from campus.badges.models import BadgeClass
+from campus.badges.transaction_cache import in_transaction
 from campus.extensions import db
 from campus.insert_once import insert_once
 from campus.notifications.models import Delivery
@@ -49,6 +50,29 @@ def setting_for(user_id: int) -> NotificationSetting:
     )
 
 
+CHOICES = "campus.notification_choices"  # the transaction's {user_id: delivery}, once read
+PREFETCH_AFTER = 10
+
+
+def delivery_of(user_id: int) -> Delivery:
+    """How the person wants mail. A bulk award asks about thousands of people in one
+    transaction: after a few, every non-default choice is read at once (a few rows) and the
+    rest of the transaction asks that instead of one query per person."""
+    held = in_transaction(CHOICES)
+    choices = held.get("choices")
+    if choices is None:
+        held["lookups"] = held.get("lookups", 0) + 1
+        if held["lookups"] <= PREFETCH_AFTER:
+            return setting_for(user_id).delivery
+        rows = db.session.execute(
+            db.select(NotificationSetting.user_id, NotificationSetting.delivery).where(
+                NotificationSetting.delivery != Delivery.IMMEDIATE
+            )
+        )
+        choices = held["choices"] = {row_user: Delivery(value) for row_user, value in rows}
+    return choices.get(user_id, Delivery.IMMEDIATE)
+
+
 def save_setting(
     user_id: int, delivery: Delivery, weekly_org_digest: bool, now: datetime
 ) -> NotificationSetting:
@@ -60,6 +84,8 @@ def save_setting(
     found.weekly_org_digest = bool(weekly_org_digest)
     found.updated_at = now
     db.session.flush()
+    if (choices := in_transaction(CHOICES).get("choices")) is not None:
+        choices[user_id] = found.delivery
     return found
 
 
@@ -100,32 +126,48 @@ def notify(
         "digest_only": digest_only,
         "in_app_only": in_app_only,
     }
+    wants_mail = mail_now or (
+        not digest_only and not in_app_only and delivery_of(user_id) == Delivery.IMMEDIATE
+    )
     if once_key is not None:
         notification = insert_once(Notification, **values)
         if notification is None:
             return None
-    else:
-        notification = Notification(**values)
-        db.session.add(notification)
-        db.session.flush()
-    if mail_now or (
-        not digest_only and not in_app_only and setting_for(user_id).delivery == Delivery.IMMEDIATE
-    ):
-        send_now(notification, now)
+        if wants_mail:
+            send_now(notification, now)
+        return notification
+    address = _address_of(user_id) if wants_mail else None
+    notification = Notification(**values, emailed_at=now if address else None)
+    db.session.add(notification)
+    db.session.flush()  # its id, for the mail
+    if address is not None:
+        _defer_mail(notification, address, now)
     return notification
 
 
-def send_now(notification: Notification, now: datetime) -> bool:
-    """Queue `notification` as its own mail (once); False when the person has no address."""
-    from campus.notifications.mails import queue_notification_mail
+def _address_of(user_id: int) -> str | None:
+    user = db.session.get(User, user_id)
+    return mail_address(user) if user is not None else None
 
+
+def _defer_mail(notification: Notification, address: str, now: datetime) -> None:
+    from campus.notifications.mails import defer_mail
+
+    defer_mail(notification, address, now)
+
+
+def send_now(notification: Notification, now: datetime) -> bool:
+    """Queue `notification` as its own mail (once); False when the person has no address.
+
+    The mail is rendered after the commit (campus.notifications.mails.defer_mail).
+    """
     if notification.emailed_at is not None:
         return False
-    user = db.session.get(User, notification.user_id)
-    if user is None or mail_address(user) is None:
+    address = _address_of(notification.user_id)
+    if address is None:
         return False
-    queue_notification_mail(user, notification, now)
     notification.emailed_at = now
+    _defer_mail(notification, address, now)
     return True
 
 

@@ -42,7 +42,7 @@ QUEUED = "outbox_queued"  # session.info: items added in the open transaction
 COMMITTED = "outbox_committed"  # session.info: items whose transaction has committed
 STALE_CLAIM = timedelta(minutes=10)  # a runner that died holding an item loses it after this
 MAX_ERROR_LENGTH = 1000
-FOLLOW_UP_ROUNDS = 3  # run_committed: follow-ups of follow-ups, run in the same request
+FOLLOW_UP_ROUNDS = 4  # run_committed: follow-ups of follow-ups, run in the same request
 
 
 @dataclass(frozen=True)
