@@ -79,9 +79,9 @@ test: setup validator peers
 	@mkdir -p instance; status=0; second=; \
 	if [ -n "$$CAMPUS_TEST_SUITE_DATABASE_URL" ]; then \
 	  echo "The PostgreSQL pass runs alongside; its report: $(PG_PASS_LOG)"; \
-	  $(BIN)/python -m pytest -p no:cacheprovider > $(PG_PASS_LOG) 2>&1 & second=$$!; \
+	  $(BIN)/python -m pytest -p no:cacheprovider --durations=15 > $(PG_PASS_LOG) 2>&1 & second=$$!; \
 	fi; \
-	env -u CAMPUS_TEST_SUITE_DATABASE_URL $(BIN)/python -m pytest || status=1; \
+	env -u CAMPUS_TEST_SUITE_DATABASE_URL $(BIN)/python -m pytest --durations=15 || status=1; \
 	if [ -n "$$second" ]; then \
 	  wait $$second || status=1; \
 	  echo "=== the same suite on PostgreSQL ($$CAMPUS_TEST_SUITE_DATABASE_URL) ==="; \

@@ -70,19 +70,23 @@ def live_app(live_server: str) -> Flask:
     return _LIVE_APPS[live_server]
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("live")
-    app = create_app(
-        {
-            "SECRET_KEY": "browser-tests",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'campus.sqlite'}",
-            "PASSWORD_HASH_METHOD": FAST_HASH,
-            "UPLOAD_DIR": str(folder / "uploads"),
-            "MAIL_DIR": str(folder / "mail"),
-            "KEYS_DIR": str(folder / "keys"),
-        }
-    )
+def _live_config(folder: Path) -> dict[str, object]:
+    return {
+        "SECRET_KEY": "browser-tests",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'campus.sqlite'}",
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+        "UPLOAD_DIR": str(folder / "uploads"),
+        "MAIL_DIR": str(folder / "mail"),
+        "KEYS_DIR": str(folder / "keys"),
+    }
+
+
+@pytest.fixture(scope="session")
+def live_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo campus the browser tests start from, built once per run (12 s); each test
+    module gets a copy of its folder (database, keys, uploads)."""
+    folder = tmp_path_factory.mktemp("live-template")
+    app = create_app(_live_config(folder))
     with app.app_context():
         db.create_all()
         tree = load_tree(REPO_ROOT / "content")
@@ -126,6 +130,16 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             db.session.add(user)
             set_roles(user, roles)
         db.session.commit()
+        db.session.remove()
+        db.engine.dispose()  # the file is complete and closed before it is copied
+    return folder
+
+
+@pytest.fixture(scope="module")
+def live_server(live_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("live") / "campus"
+    shutil.copytree(live_template, folder)
+    app = create_app(_live_config(folder))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
