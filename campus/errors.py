@@ -47,6 +47,17 @@ def render_error(code: int, message: str | None = None) -> tuple[object, int]:
 
 
 def init_app(app: Flask) -> None:
+    @app.teardown_appcontext
+    def close_session_quietly(_error: BaseException | None) -> None:
+        """Flask-SQLAlchemy's own teardown rolls back and closes the session; when the database
+        went away after the answer was made (a PostgreSQL restart), that rollback raised and
+        turned a finished request into a 500. Registered after it, this runs first."""
+        try:
+            db.session.remove()
+        except DBAPIError as error:
+            app.logger.warning("Closing the session after the request failed: %s", error)
+            db.session.registry.clear()
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):  # type: ignore[no-untyped-def]
         db.session.rollback()

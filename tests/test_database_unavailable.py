@@ -81,3 +81,28 @@ def test_a_bad_query_is_still_a_500_not_a_503(tmp_path: Path) -> None:
         return "unreachable"
 
     assert app.test_client().get("/broken-query").status_code == 500
+
+
+def test_a_connection_lost_after_the_answer_does_not_turn_it_into_a_500(
+    app: Flask, client, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL restarted while the page was being sent: closing the session at the end of
+    the request fails, but the answer already made stands."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    closing = Session.close
+    failures: list[str] = []
+
+    def close_on_a_dead_connection(session: Session) -> None:
+        if not failures:
+            failures.append("closed")
+            closing(session)
+            raise OperationalError("ROLLBACK", {}, Exception("server closed the connection"))
+        closing(session)
+
+    monkeypatch.setattr(Session, "close", close_on_a_dead_connection)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert failures == ["closed"]  # the failing close really ran
+    assert client.get("/").status_code == 200  # and the next request works
