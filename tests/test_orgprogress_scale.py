@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from datetime import timedelta
 
 import pytest
@@ -16,7 +15,6 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite
 
 from campus.auth.models import Organisation
-from campus.auth.models import Role
 from campus.auth.models import User
 from campus.extensions import db
 from campus.manage.progress import ProgressQuery
@@ -27,6 +25,13 @@ from campus.manage.progress_overview import year_month
 from campus.paths.models import Completion
 from tests.conftest import FAST_HASH
 from tests.conftest import now
+from tests.orgprogress_support import make_home
+from tests.orgprogress_support import member_names as _names
+
+
+@pytest.fixture
+def home(make_org, make_user, auth) -> int:  # type: ignore[no-untyped-def]
+    return make_home(make_org, make_user, auth)
 
 
 def _add_members(app: Flask, organisation_id: int, count: int, prefix: str = "member") -> None:
@@ -54,21 +59,6 @@ def _progress(app: Flask, email: str, modules: tuple[str, ...], when=None) -> No
         for slug in modules:
             mark_read(user, services.get_module(path, slug), when or now())
         db.session.commit()
-
-
-@pytest.fixture
-def home(make_org, make_user, auth) -> int:  # type: ignore[no-untyped-def]
-    home = make_org("Home College")
-    other = make_org("Other College")
-    make_user("boss@home.fi", {Role.ORG_ADMIN}, organisation_id=home, name="Aino Boss")
-    make_user("liisa@home.fi", organisation_id=home, name="Liisa Learner")
-    make_user("outi@other.fi", organisation_id=other, name="Outi Other")
-    auth.login("boss@home.fi")
-    return home
-
-
-def _names(html: str) -> list[str]:
-    return re.findall(r'<th scope="row" class="op-name">([^<]+)<span', html)
 
 
 def _csv(response) -> list[list[str]]:  # type: ignore[no-untyped-def]

@@ -13,11 +13,12 @@ from flask import Flask
 from sqlalchemy import event
 
 from campus.auth.models import Organisation
-from campus.auth.models import Role
 from campus.auth.models import User
 from campus.extensions import db
 from tests.conftest import FAST_HASH
 from tests.conftest import now
+from tests.orgprogress_support import make_home
+from tests.orgprogress_support import member_names
 
 
 def _add_members(app: Flask, organisation_id: int, count: int, prefix: str = "member") -> None:
@@ -47,17 +48,10 @@ def _complete_welcome(app: Flask, email: str, when=None) -> None:  # type: ignor
 
 @pytest.fixture
 def home(make_org, make_user, auth) -> int:  # type: ignore[no-untyped-def]
-    home = make_org("Home College")
-    other = make_org("Other College")
-    make_user("boss@home.fi", {Role.ORG_ADMIN}, organisation_id=home, name="Aino Boss")
-    make_user("liisa@home.fi", organisation_id=home, name="Liisa Learner")
-    make_user("outi@other.fi", organisation_id=other, name="Outi Other")
-    auth.login("boss@home.fi")
-    return home
+    return make_home(make_org, make_user, auth)
 
 
-def _names(html: str) -> list[str]:
-    return re.findall(r'<th scope="row" class="op-name">([^<]+)<span', html)
+_names = member_names
 
 
 def test_pages_of_fifty_with_prev_next_links(client, app: Flask, home: int) -> None:

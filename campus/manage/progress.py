@@ -152,9 +152,9 @@ def _members(organisation: Organisation):  # type: ignore[no-untyped-def]
     return db.select(User.id).where(User.organisation_id == organisation.id).scalar_subquery()
 
 
-def _last_activity(who):  # type: ignore[no-untyped-def]
-    """(user_id, last) of the users `who` names (a list of ids or a subquery of them)."""
-    sources = [
+def activity_sources():  # type: ignore[no-untyped-def]
+    """(user id, time) of every kind of row that counts as a person's activity."""
+    return [
         (Enrollment.user_id, Enrollment.enrolled_at),
         (Completion.user_id, Completion.completed_at),
         (PathCompletion.user_id, PathCompletion.completed_at),
@@ -162,6 +162,11 @@ def _last_activity(who):  # type: ignore[no-untyped-def]
         (ReflectionAnswer.user_id, ReflectionAnswer.submitted_at),
         (EvidenceSubmission.user_id, EvidenceSubmission.submitted_at),
     ]
+
+
+def _last_activity(who):  # type: ignore[no-untyped-def]
+    """(user_id, last) of the users `who` names (a list of ids or a subquery of them)."""
+    sources = activity_sources()
     activity = union_all(
         *(
             db.select(user_id.label("user_id"), moment.label("at")).where(user_id.in_(who))
