@@ -72,19 +72,25 @@ peers: $(NODE_PEERS)
 
 # The suite on SQLite; with CAMPUS_TEST_SUITE_DATABASE_URL (a PostgreSQL database of its own,
 # wiped; `.ci/run` sets it) every test that uses the app's database runs on PostgreSQL as well,
-# at the same time on the other core. Its report follows the SQLite one.
+# at the same time on the other core, after the browser tests (SQLite, 7 minutes), which that
+# process takes over so that the two finish together. Its report follows the SQLite one.
 PG_PASS_LOG := instance/pytest-postgres.log
 test: setup validator peers
 	$(BIN)/ruff check campus tests bench
-	@mkdir -p instance; status=0; second=; \
+	@mkdir -p instance; status=0; second=; only_here=; \
 	if [ -n "$$CAMPUS_TEST_SUITE_DATABASE_URL" ]; then \
-	  echo "The PostgreSQL pass runs alongside; its report: $(PG_PASS_LOG)"; \
-	  $(BIN)/python -m pytest -p no:cacheprovider --durations=15 > $(PG_PASS_LOG) 2>&1 & second=$$!; \
+	  echo "Browser tests, then the PostgreSQL pass, run alongside; their report: $(PG_PASS_LOG)"; \
+	  ( env -u CAMPUS_TEST_SUITE_DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider \
+	      --durations=5 tests/browser; browser=$$?; \
+	    $(BIN)/python -m pytest -p no:cacheprovider --durations=15; postgres=$$?; \
+	    exit $$((browser | postgres)) ) > $(PG_PASS_LOG) 2>&1 & second=$$!; \
+	  only_here=--ignore=tests/browser; \
 	fi; \
-	env -u CAMPUS_TEST_SUITE_DATABASE_URL $(BIN)/python -m pytest --durations=15 || status=1; \
+	env -u CAMPUS_TEST_SUITE_DATABASE_URL $(BIN)/python -m pytest --durations=15 $$only_here \
+	  || status=1; \
 	if [ -n "$$second" ]; then \
 	  wait $$second || status=1; \
-	  echo "=== the same suite on PostgreSQL ($$CAMPUS_TEST_SUITE_DATABASE_URL) ==="; \
+	  echo "=== browser tests (SQLite), then the suite on PostgreSQL ($$CAMPUS_TEST_SUITE_DATABASE_URL) ==="; \
 	  cat $(PG_PASS_LOG); \
 	fi; \
 	exit $$status
