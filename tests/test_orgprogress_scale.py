@@ -23,8 +23,8 @@ from campus.manage.progress import offered_paths
 from campus.manage.progress import progress_table
 from campus.manage.progress_overview import year_month
 from campus.paths.models import Completion
-from tests.conftest import FAST_HASH
 from tests.conftest import now
+from tests.orgprogress_support import add_members as _add_members
 from tests.orgprogress_support import make_home
 from tests.orgprogress_support import member_names as _names
 
@@ -32,20 +32,6 @@ from tests.orgprogress_support import member_names as _names
 @pytest.fixture
 def home(make_org, make_user, auth) -> int:  # type: ignore[no-untyped-def]
     return make_home(make_org, make_user, auth)
-
-
-def _add_members(app: Flask, organisation_id: int, count: int, prefix: str = "member") -> None:
-    with app.app_context():
-        for index in range(count):
-            db.session.add(
-                User(
-                    email=f"{prefix}{index:03d}@home.fi",
-                    name=f"{prefix.title()} {index:03d}",
-                    password_hash=FAST_HASH,
-                    organisation_id=organisation_id,
-                )
-            )
-        db.session.commit()
 
 
 def _progress(app: Flask, email: str, modules: tuple[str, ...], when=None) -> None:  # type: ignore[no-untyped-def]

@@ -15,25 +15,10 @@ from sqlalchemy import event
 from campus.auth.models import Organisation
 from campus.auth.models import User
 from campus.extensions import db
-from tests.conftest import FAST_HASH
 from tests.conftest import now
+from tests.orgprogress_support import add_members as _add_members
 from tests.orgprogress_support import make_home
 from tests.orgprogress_support import member_names
-
-
-def _add_members(app: Flask, organisation_id: int, count: int, prefix: str = "member") -> None:
-    """Many members at once (one commit; the password is never used)."""
-    with app.app_context():
-        for index in range(count):
-            db.session.add(
-                User(
-                    email=f"{prefix}{index:03d}@home.fi",
-                    name=f"{prefix.title()} {index:03d}",
-                    password_hash=FAST_HASH,
-                    organisation_id=organisation_id,
-                )
-            )
-        db.session.commit()
 
 
 def _complete_welcome(app: Flask, email: str, when=None) -> None:  # type: ignore[no-untyped-def]
